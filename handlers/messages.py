@@ -1,0 +1,66 @@
+"""Transport-free message types: what a channel adapter hands the core and gets back.
+
+Adapters (Telegram, WeChat, console) parse their platform's update into an `Inbound`, call the
+core, and render each `Outbound`. Nothing here knows which platform is on the other side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    """Where a person talks to the hotline from."""
+
+    CONSOLE = "console"
+    TELEGRAM = "telegram"
+    WECHAT = "wechat"
+    WEB = "web"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A point a person shared from their phone (WGS-84 degrees)."""
+
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One thing a person did: typed text, pressed a button, sent a photo or a location.
+
+    `message_id` is the platform's id for this delivery (Telegram update_id, WeChat MsgId);
+    the core uses it to handle a redelivery once. `choice` is the payload of a pressed button.
+    """
+
+    channel: str
+    user_id: str
+    message_id: str | None = None
+    text: str | None = None
+    choice: str | None = None
+    photo: str | None = None
+    location: Location | None = None
+    chat_id: str | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice offered to the person; `payload` is short (Telegram allows 64 bytes)."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """One message to show: text, optional rows of buttons, optional photos (platform file ids)."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    photos: tuple[str, ...] = field(default=())
+
+    def all_buttons(self) -> list[Button]:
+        return [b for row in self.buttons for b in row]
