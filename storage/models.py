@@ -1,0 +1,269 @@
+"""Tables: units, staff, residents, cases and their event log, drafts, inbound dedupe, outbox.
+
+One DeclarativeBase; typed columns. Times are stored as timezone-aware UTC (`UtcDateTime`), so
+SQLite and PostgreSQL compare them the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A datetime that goes in and comes out timezone-aware in UTC on every backend.
+
+    SQLite has no time zones: it would hand back naive datetimes, which compare wrongly against
+    aware ones. Naive input is rejected rather than guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class Unit(Base):
+    """A subdistrict (街道) or department (部门/单位) that handles cases; from the directory."""
+
+    __tablename__ = "units"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "subdistrict" | "department" | "centre"
+    code: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class StaffMember(Base):
+    """A person who works cases: unit staff, unit head, dispatcher or supervisor."""
+
+    __tablename__ = "staff"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_staff_identity"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_name: Mapped[str] = mapped_column(ForeignKey("units.name"))
+    role: Mapped[str] = mapped_column(String(16))  # staff | head | dispatcher | supervisor
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str | None] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Invite(Base):
+    """A one-time code that binds a chat account (or a group) to a unit and role."""
+
+    __tablename__ = "invites"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit_name: Mapped[str] = mapped_column(ForeignKey("units.name"))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[str | None] = mapped_column(String(96))
+
+
+class UnitChat(Base):
+    """A group chat bound to a unit: its case cards go there."""
+
+    __tablename__ = "unit_chats"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit_name: Mapped[str] = mapped_column(ForeignKey("units.name"), index=True)
+    created_at: Mapped[datetime]
+
+
+class Resident(Base):
+    """A member of the public, per channel identity (a Telegram user, a WeChat openid, ...)."""
+
+    __tablename__ = "residents"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_resident_identity"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Case(Base):
+    """A case (工单): the current state; its history is in `CaseEvent`."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_unit_state", "unit_name", "state"),
+        Index("ix_cases_state_created", "state", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    request_type: Mapped[str] = mapped_column(String(16))
+    urgency: Mapped[str] = mapped_column(String(8), default="normal")
+    state: Mapped[str] = mapped_column(String(24))
+    category: Mapped[str | None] = mapped_column(String(32))
+    subcategory: Mapped[str | None] = mapped_column(String(64))
+    unit_name: Mapped[str | None] = mapped_column(ForeignKey("units.name"))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    description: Mapped[str] = mapped_column(Text)
+    place_text: Mapped[str | None] = mapped_column(String(256))
+    place_unit: Mapped[str | None] = mapped_column(String(64))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    photos: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=True)
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    share_identity: Mapped[bool] = mapped_column(Boolean, default=False)
+    emergency: Mapped[str | None] = mapped_column(String(32))
+    routing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Bumped on every transition: a button from an older card carries an older version.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    dispatched_at: Mapped[datetime | None]
+    signed_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    sign_deadline: Mapped[datetime | None] = mapped_column(index=True)
+    handle_deadline: Mapped[datetime | None] = mapped_column(index=True)
+    return_deadline: Mapped[datetime | None]
+
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", lazy="raise"
+    )
+
+
+class CaseEvent(Base):
+    """One transition or action on a case; append-only, the source of every statistic."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor_kind: Mapped[str] = mapped_column(
+        String(16)
+    )  # resident|staff|dispatcher|supervisor|system
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str | None] = mapped_column(String(24))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="events", lazy="raise")
+
+
+class CaseCounter(Base):
+    """The last sequence number handed out for one prefix and day (e.g. AN20261125)."""
+
+    __tablename__ = "case_counters"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class Draft(Base):
+    """A conversation in progress, per channel identity, so a restart resumes it."""
+
+    __tablename__ = "drafts"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime]
+
+
+class ProcessedMessage(Base):
+    """An inbound delivery already handled (Telegram update_id, WeChat MsgId)."""
+
+    __tablename__ = "processed_messages"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LabelledExample(Base):
+    """A routing example with the right answer (dispatcher corrections, returns, imports)."""
+
+    __tablename__ = "labelled_examples"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    unit_name: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(32))
+    subcategory: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    created_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A push waiting to be sent, written in the same transaction as the change that caused it.
+
+    `idempotency_key` is unique: writing the same notification twice keeps one row.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sent|dead|held
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
