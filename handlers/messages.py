@@ -33,6 +33,8 @@ class Inbound:
 
     `message_id` is the platform's id for this delivery (Telegram update_id, WeChat MsgId);
     the core uses it to handle a redelivery once. `choice` is the payload of a pressed button.
+    `unsupported` names a kind of message the hotline does not take (e.g. "sticker", "voice",
+    "edited_message"); text, choice, photo and location are then all None.
     """
 
     channel: str
@@ -44,6 +46,9 @@ class Inbound:
     location: Location | None = None
     chat_id: str | None = None
     display_name: str | None = None
+    # Set when the person sent something the hotline cannot take (sticker, voice, video, document,
+    # an edit of an earlier message...): the platform's name for it. The core answers politely.
+    unsupported: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
