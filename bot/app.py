@@ -1,0 +1,94 @@
+"""Composition root: builds the long-lived objects once from the settings and wires them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from nlp.router import Router
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from handlers.clock import Clock, SystemClock
+from handlers.context import CoreDeps, IntakePolicy
+from handlers.core import Conversation
+from handlers.texts import Texts
+from storage.db import create_engine, create_sessionmaker
+from storage.migrate import upgrade
+from storage.units import UnitRecord, sync_units
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    router: Router
+    deps: CoreDeps
+    conversation: Conversation
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def load_router(settings: Settings) -> Router:
+    return Router.load(settings.directory.data_dir)
+
+
+def intake_policy(settings: Settings) -> IntakePolicy:
+    intake = settings.intake
+    return IntakePolicy(
+        case_prefix=intake.case_prefix,
+        min_description_chars=intake.min_description_chars,
+        max_description_chars=intake.max_description_chars,
+        max_place_chars=intake.max_place_chars,
+        max_photos=intake.max_photos,
+        confidence_threshold=settings.router.confidence_threshold,
+        max_category_asks=intake.max_category_asks,
+        timezone=settings.timezone,
+    )
+
+
+async def prepare_database(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], router: Router
+) -> None:
+    """Migrate the schema to head and bring the units table in line with the directory."""
+    await upgrade(engine)
+    records = [UnitRecord(name=u.name, kind=u.kind, code=u.code) for u in router.directory.units]
+    async with sessionmaker() as session, session.begin():
+        changed = await sync_units(session=session, units=records)
+    if changed:
+        log.info("directory: %d units added or changed", changed)
+
+
+async def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    router: Router | None = None,
+    prepare: bool = True,
+) -> App:
+    engine = create_engine(
+        settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size
+    )
+    sessionmaker = create_sessionmaker(engine)
+    router = router or load_router(settings)
+    if prepare:
+        await prepare_database(engine, sessionmaker, router)
+    deps = CoreDeps(
+        sessionmaker=sessionmaker,
+        router=router,
+        clock=clock or SystemClock(),
+        texts=Texts(settings.language),
+        policy=intake_policy(settings),
+    )
+    return App(
+        settings=settings,
+        engine=engine,
+        sessionmaker=sessionmaker,
+        router=router,
+        deps=deps,
+        conversation=Conversation(deps),
+    )

@@ -1,0 +1,27 @@
+"""Shared plumbing for commands that need the database: build the app, run, close."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from bot.app import App, build_app
+from bot.config import load_settings
+from bot.logs import setup_logging
+
+
+def run_with_app(
+    args: argparse.Namespace, body: Callable[[App], Awaitable[int]], *, log_level: str | None = None
+) -> int:
+    settings = load_settings(args.config)
+    setup_logging(log_level or settings.log_level)
+
+    async def main() -> int:
+        app = await build_app(settings)
+        try:
+            return await body(app)
+        finally:
+            await app.close()
+
+    return asyncio.run(main())

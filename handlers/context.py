@@ -1,0 +1,41 @@
+"""What the core needs to run, built once at start-up and passed in (never module globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from nlp.router import Router
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.clock import Clock
+from handlers.texts import Texts
+
+
+@dataclass(frozen=True, slots=True)
+class IntakePolicy:
+    """Limits and thresholds of the intake dialog (from the `[intake]` and `[router]` tables)."""
+
+    case_prefix: str = "AN"
+    min_description_chars: int = 5
+    max_description_chars: int = 1000
+    max_place_chars: int = 200
+    max_photos: int = 5
+    confidence_threshold: float = 0.45
+    max_category_asks: int = 1
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class CoreDeps:
+    """The long-lived collaborators of the conversation core."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    router: Router
+    clock: Clock
+    texts: Texts
+    policy: IntakePolicy

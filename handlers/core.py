@@ -1,0 +1,117 @@
+"""The conversation core: one inbound message in, the replies out, in one database transaction.
+
+Channel adapters call `Conversation.handle`; it never sends anything itself. A redelivered
+message (same channel and message id) is answered with nothing; a database failure is answered
+with an apology and leaves the previous draft as it was (the transaction rolls back whole).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from handlers.context import CoreDeps
+from handlers.draft import DraftState
+from handlers.errors import UserError
+from handlers.intake import Intake
+from handlers.messages import Inbound, Outbound
+from handlers.resident import ResidentQueries
+from handlers.turn import Turn
+from storage.drafts import load_draft
+from storage.inbox import claim_message
+
+log = logging.getLogger(__name__)
+
+_COMMANDS = ("start", "new", "cancel", "mycases", "status", "help")
+
+
+class Conversation:
+    """Routes each inbound message to the resident's dialog or command."""
+
+    def __init__(self, deps: CoreDeps) -> None:
+        self.deps = deps
+        self.t = deps.texts
+        self.intake = Intake(deps)
+        self.queries = ResidentQueries(deps)
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        now = self.deps.clock.now()
+        try:
+            async with self.deps.sessionmaker() as session, session.begin():
+                if inbound.message_id is not None and not await claim_message(
+                    session=session,
+                    channel=inbound.channel,
+                    message_id=inbound.message_id,
+                    now=now,
+                ):
+                    log.info(
+                        "duplicate delivery %s/%s ignored", inbound.channel, inbound.message_id
+                    )
+                    return []
+                turn = Turn(session=session, inbound=inbound, now=now)
+                await self._dispatch(turn)
+        except SQLAlchemyError:
+            log.exception(
+                "database error handling %s message %s from %s",
+                inbound.channel,
+                inbound.message_id,
+                inbound.user_id,
+            )
+            return [Outbound(self.t("err.internal"))]
+        # Only now, after the commit, do replies (and any case number in them) leave the core.
+        return turn.replies
+
+    async def _dispatch(self, turn: Turn) -> None:
+        inbound = turn.inbound
+        row = await load_draft(
+            session=turn.session, channel=inbound.channel, user_id=inbound.user_id
+        )
+        state = DraftState.from_json(row.step, row.data) if row is not None else None
+        text = (inbound.text or "").strip()
+        try:
+            if inbound.unsupported is not None:
+                raise UserError("err.unsupported")
+            if inbound.choice is None and text.startswith("/"):
+                await self._command(turn, text, state)
+            elif state is not None:
+                await self.intake.resume(turn, state)
+            elif inbound.choice is not None and inbound.choice.startswith("t:"):
+                # A type button from the welcome message, pressed with no draft open.
+                await self.intake.resume(turn, DraftState())
+            elif inbound.text is not None and text:
+                await self.intake.begin(turn, first_text=inbound.text)
+            elif inbound.choice is not None:
+                raise UserError("err.not_offered")
+            elif inbound.text is not None:
+                raise UserError("err.empty")
+            else:
+                raise UserError("err.unsupported")
+        except UserError as error:
+            turn.say(self.t(error.key, **error.values))
+            if state is not None:
+                self.intake.prompt_again(turn, state)
+
+    async def _command(self, turn: Turn, text: str, state: DraftState | None) -> None:
+        name, _, argument = text[1:].partition(" ")
+        # Telegram appends the bot's name in groups: /status@AnningHotlineBot.
+        name = name.split("@", 1)[0].lower()
+        if name not in _COMMANDS:
+            raise UserError("err.unknown_command", command=text.split(" ", 1)[0][:32])
+        if name == "help":
+            turn.say(self.t("help"))
+            if state is not None:
+                self.intake.prompt_again(turn, state)
+        elif name in ("start", "new"):
+            if name == "start":
+                turn.say(self.t("welcome"))
+            await self.intake.begin(turn)
+        elif name == "cancel":
+            if state is None:
+                turn.say(self.t("nothing_to_cancel"))
+            else:
+                await self.intake.cancel(turn)
+        elif name == "mycases":
+            await self.queries.my_cases(turn)
+        else:
+            await self.queries.status(turn, argument)

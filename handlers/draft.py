@@ -1,0 +1,68 @@
+"""The intake draft: what a resident has told us so far, stored as JSON between messages."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+
+class Step(StrEnum):
+    """Where the resident is in the intake dialog."""
+
+    TYPE = "type"
+    DESCRIBE = "describe"
+    CATEGORY = "category"
+    PLACE = "place"
+    PHOTOS = "photos"
+    CONTACT = "contact"
+    PHONE = "phone"
+    CONFIRM = "confirm"
+    EDIT = "edit"
+
+
+@dataclass(slots=True)
+class DraftState:
+    step: Step = Step.TYPE
+    request_type: str | None = None
+    description: str | None = None
+    # The router's decision (RouteDecision.to_json()), refreshed whenever its inputs change.
+    decision: dict[str, Any] | None = None
+    chosen_subcategory: str | None = None
+    unsure_category: bool = False
+    category_options: list[str] = field(default_factory=list)
+    category_asks: int = 0
+    place_text: str | None = None
+    place_unit: str | None = None
+    place_asked: bool = False
+    latitude: float | None = None
+    longitude: float | None = None
+    photos: list[str] = field(default_factory=list)
+    photos_asked: bool = False
+    anonymous: bool | None = None
+    phone: str | None = None
+    # True while the resident changes one item from the summary: after it, back to the summary.
+    editing: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["step"] = str(self.step)
+        return data
+
+    @classmethod
+    def from_json(cls, step: str, data: dict[str, Any]) -> DraftState:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known and k != "step"}
+        return cls(step=Step(step), **values)
+
+    @property
+    def unit(self) -> str | None:
+        return None if self.decision is None else self.decision.get("unit")
+
+    @property
+    def category(self) -> str | None:
+        return None if self.decision is None else self.decision.get("category")
+
+    @property
+    def subcategory(self) -> str | None:
+        return None if self.decision is None else self.decision.get("subcategory")

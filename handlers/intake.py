@@ -1,0 +1,417 @@
+"""The resident intake dialog (受理): type → description → category if unsure → place → photos →
+contact → summary → submit. Each step validates its input and says clearly what is wrong."""
+
+from __future__ import annotations
+
+import logging
+
+from nlp.router import RouteDecision
+
+from handlers.casetypes import RequestType
+from handlers.context import CoreDeps
+from handlers.draft import DraftState, Step
+from handlers.errors import UserError
+from handlers.filing import file_case
+from handlers.messages import Button, Outbound
+from handlers.turn import Turn
+from handlers.validation import clean_text, mask_phone, normalise_phone
+from storage.drafts import delete_draft, save_draft
+
+log = logging.getLogger(__name__)
+
+REQUEST_TYPES = tuple(rt.value for rt in RequestType)
+
+# Button payloads: short ASCII ids (Telegram callback_data is at most 64 bytes).
+P_SKIP = "skip"
+P_DONE = "done"
+P_ANON = "anon"
+P_PHONE = "phone"
+P_SUBMIT = "submit"
+P_EDIT = "edit"
+P_CANCEL = "cancel"
+P_UNSURE = "cat:none"
+_EDIT_TARGETS = {
+    "e:desc": Step.DESCRIBE,
+    "e:place": Step.PLACE,
+    "e:photos": Step.PHOTOS,
+    "e:contact": Step.CONTACT,
+    "e:cat": Step.CATEGORY,
+}
+
+
+class Intake:
+    """Runs the intake dialog over a `DraftState` kept in the database."""
+
+    def __init__(self, deps: CoreDeps) -> None:
+        self.deps = deps
+        self.t = deps.texts
+        self.policy = deps.policy
+
+    # -- entry points -------------------------------------------------------------------------
+
+    async def begin(self, turn: Turn, *, first_text: str | None = None) -> None:
+        """Start a new draft; free text typed before choosing a type is kept as the description."""
+        state = DraftState()
+        if first_text is not None:
+            state.description = clean_text(
+                first_text,
+                min_chars=self.policy.min_description_chars,
+                max_chars=self.policy.max_description_chars,
+            )
+        await self._show(turn, state)
+
+    async def resume(self, turn: Turn, state: DraftState) -> None:
+        """Feed one inbound message to the step the draft is at."""
+        inbound = turn.inbound
+        if inbound.photo is not None and state.step is not Step.TYPE:
+            self._add_photo(turn, state, inbound.photo)
+            await self._save(turn, state)
+            return
+        handler = getattr(self, f"_on_{state.step.value}")
+        try:
+            await handler(turn, state)
+        except UserError as error:
+            # Say what is wrong, show the same step again; the draft stays as it was.
+            turn.say(self.t(error.key, **error.values))
+            turn.replies.append(self._prompt(state))
+
+    async def cancel(self, turn: Turn) -> None:
+        await delete_draft(
+            session=turn.session, channel=turn.inbound.channel, user_id=turn.inbound.user_id
+        )
+        turn.say(self.t("cancelled_draft"))
+
+    def prompt_again(self, turn: Turn, state: DraftState) -> None:
+        turn.replies.append(self._prompt(state))
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    async def _on_type(self, turn: Turn, state: DraftState) -> None:
+        chosen = self._choice(
+            turn, {f"t:{rt}": rt for rt in REQUEST_TYPES}, labels=self._type_labels()
+        )
+        state.request_type = chosen
+        if state.description is None:
+            state.step = Step.DESCRIBE
+        else:
+            self._route(turn, state)
+        await self._show(turn, state)
+
+    async def _on_describe(self, turn: Turn, state: DraftState) -> None:
+        state.description = clean_text(
+            self._text(turn),
+            min_chars=self.policy.min_description_chars,
+            max_chars=self.policy.max_description_chars,
+        )
+        state.chosen_subcategory = None
+        state.unsure_category = False
+        state.category_asks = 0
+        self._route(turn, state)
+        await self._show(turn, state)
+
+    async def _on_category(self, turn: Turn, state: DraftState) -> None:
+        options = {f"cat:{i}": sub for i, sub in enumerate(state.category_options)}
+        options[P_UNSURE] = ""
+        labels = {sub: f"cat:{i}" for i, sub in enumerate(state.category_options)}
+        labels[self.t("category_unsure")] = P_UNSURE
+        chosen = self._choice(turn, options, labels=labels)
+        if chosen:
+            state.chosen_subcategory = chosen
+            state.unsure_category = False
+        else:
+            # The resident does not know either: the dispatcher decides (待派单).
+            state.chosen_subcategory = None
+            state.unsure_category = True
+        self._decide(state)
+        state.step = self._next_step(state)
+        await self._show(turn, state)
+
+    async def _on_place(self, turn: Turn, state: DraftState) -> None:
+        inbound = turn.inbound
+        state.place_asked = True
+        router = self.deps.router
+        if inbound.location is not None:
+            lat, lon = inbound.location.latitude, inbound.location.longitude
+            state.latitude, state.longitude = lat, lon
+            state.place_unit = router.nearest_subdistrict(lat, lon)
+            state.place_text = state.place_text or f"{lat:.5f},{lon:.5f}"
+            if state.place_unit is None:
+                turn.say(self.t("place_outside"))
+        elif inbound.choice == P_SKIP:
+            pass
+        else:
+            place = clean_text(self._text(turn), min_chars=2, max_chars=self.policy.max_place_chars)
+            state.place_text = place
+            match = router.locate(place)
+            state.place_unit = match.subdistrict if match is not None else None
+            if match is None:
+                turn.say(self.t("place_unknown"))
+        self._decide(state)
+        state.step = self._next_step(state)
+        await self._show(turn, state)
+
+    async def _on_photos(self, turn: Turn, state: DraftState) -> None:
+        self._choice(turn, {P_DONE: P_DONE, P_SKIP: P_SKIP})
+        state.photos_asked = True
+        state.step = self._next_step(state)
+        await self._show(turn, state)
+
+    async def _on_contact(self, turn: Turn, state: DraftState) -> None:
+        inbound = turn.inbound
+        if inbound.choice is None and inbound.text and (phone := normalise_phone(inbound.text)):
+            state.phone, state.anonymous = phone, False
+        else:
+            chosen = self._choice(turn, {P_ANON: P_ANON, P_PHONE: P_PHONE})
+            if chosen == P_PHONE:
+                state.step = Step.PHONE
+                await self._show(turn, state)
+                return
+            state.phone, state.anonymous = None, True
+        state.step = self._next_step(state)
+        await self._show(turn, state)
+
+    async def _on_phone(self, turn: Turn, state: DraftState) -> None:
+        if turn.inbound.choice == P_ANON:
+            state.phone, state.anonymous = None, True
+        else:
+            phone = normalise_phone(self._text(turn))
+            if phone is None:
+                raise UserError("err.bad_phone")
+            state.phone, state.anonymous = phone, False
+        state.step = self._next_step(state)
+        await self._show(turn, state)
+
+    async def _on_confirm(self, turn: Turn, state: DraftState) -> None:
+        chosen = self._choice(turn, {P_SUBMIT: P_SUBMIT, P_EDIT: P_EDIT, P_CANCEL: P_CANCEL})
+        if chosen == P_CANCEL:
+            await self.cancel(turn)
+            return
+        if chosen == P_EDIT:
+            state.step = Step.EDIT
+            await self._show(turn, state)
+            return
+        await file_case(turn=turn, deps=self.deps, state=state)
+        await delete_draft(
+            session=turn.session, channel=turn.inbound.channel, user_id=turn.inbound.user_id
+        )
+
+    async def _on_edit(self, turn: Turn, state: DraftState) -> None:
+        options: dict[str, str] = {payload: payload for payload in _EDIT_TARGETS}
+        options["back"] = "back"
+        chosen = self._choice(turn, options)
+        if chosen == "back":
+            state.step = Step.CONFIRM
+        else:
+            state.editing = True
+            state.step = _EDIT_TARGETS[chosen]
+            if state.step is Step.CATEGORY:
+                state.category_options = self._category_options(state)
+        await self._show(turn, state)
+
+    # -- routing ------------------------------------------------------------------------------
+
+    def _route(self, turn: Turn, state: DraftState) -> None:
+        """Route a new description: warn of an emergency, ask the category if unsure."""
+        decision = self._decide(state)
+        if decision.emergency:
+            turn.say(self.t("emergency", service=decision.emergency))
+        unsure = decision.category is None or decision.confidence < self.policy.confidence_threshold
+        if unsure and state.category_asks < self.policy.max_category_asks:
+            state.category_options = self._category_options(state)
+            if state.category_options:
+                state.category_asks += 1
+                state.step = Step.CATEGORY
+                return
+        if unsure:
+            state.unsure_category = True
+        state.step = self._next_step(state)
+
+    def _decide(self, state: DraftState) -> RouteDecision:
+        router = self.deps.router
+        assert state.description is not None
+        if state.chosen_subcategory:
+            decision = router.route_category(
+                state.description, state.chosen_subcategory, place_hint=state.place_unit
+            )
+        else:
+            decision = router.route(state.description, place_hint=state.place_unit)
+        data = decision.to_json()
+        if state.unsure_category and not state.chosen_subcategory:
+            # Nobody is sure of the category: leave the unit to the dispatcher, keep the guess.
+            data["unit"] = None
+            data["unit_kind"] = None
+        state.decision = data
+        if decision.place and state.place_unit is None:
+            state.place_unit = self._place_subdistrict(decision)
+        return decision
+
+    def _place_subdistrict(self, decision: RouteDecision) -> str | None:
+        if decision.place is None:
+            return None
+        match = self.deps.router.locate(decision.place)
+        return match.subdistrict if match is not None else None
+
+    def _category_options(self, state: DraftState) -> list[str]:
+        """Up to three sub-categories to offer: the router's best guess and its runners-up."""
+        decision = state.decision or {}
+        options: list[str] = []
+        candidates = [decision.get("subcategory")] + [
+            alt.get("subcategory") for alt in decision.get("alternatives", [])
+        ]
+        for sub in candidates:
+            if sub and sub not in options:
+                options.append(sub)
+        return options[:3]
+
+    def _next_step(self, state: DraftState) -> Step:
+        if state.editing:
+            state.editing = False
+            return Step.CONFIRM
+        knows_place = state.place_unit is not None or (state.decision or {}).get("place")
+        if not knows_place and not state.place_asked:
+            return Step.PLACE
+        if not state.photos_asked and self.policy.max_photos > 0:
+            return Step.PHOTOS
+        if state.anonymous is None:
+            return Step.CONTACT
+        return Step.CONFIRM
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _add_photo(self, turn: Turn, state: DraftState, photo: str) -> None:
+        if len(state.photos) >= self.policy.max_photos:
+            turn.say(self.t("photo_limit", max=self.policy.max_photos))
+            return
+        state.photos.append(photo)
+        turn.say(
+            self.t("photo_received", n=len(state.photos)),
+            [[Button(self.t("btn.done"), P_DONE)]] if state.step is Step.PHOTOS else [],
+        )
+
+    def _text(self, turn: Turn) -> str:
+        inbound = turn.inbound
+        if inbound.choice is not None:
+            raise UserError("err.not_offered")
+        if inbound.text is None:
+            raise UserError("err.unsupported" if inbound.location is None else "err.expected_text")
+        return inbound.text
+
+    def _choice(
+        self, turn: Turn, options: dict[str, str], *, labels: dict[str, str] | None = None
+    ) -> str:
+        """The value of the pressed button (or of a typed label); UserError if not offered."""
+        inbound = turn.inbound
+        if inbound.choice is not None and inbound.choice in options:
+            return options[inbound.choice]
+        if inbound.choice is None and inbound.text is not None:
+            typed = inbound.text.strip()
+            for label, payload in (labels or {}).items():
+                if typed == label:
+                    return options[payload]
+            for payload in options:
+                if typed == self._button_label(payload):
+                    return options[payload]
+        raise UserError("err.not_offered")
+
+    def _type_labels(self) -> dict[str, str]:
+        return {self.t(f"type.{rt}"): f"t:{rt}" for rt in REQUEST_TYPES}
+
+    def _button_label(self, payload: str) -> str | None:
+        keys = {
+            P_SKIP: "btn.skip",
+            P_DONE: "btn.done",
+            P_ANON: "btn.anonymous",
+            P_PHONE: "btn.leave_phone",
+            P_SUBMIT: "btn.submit",
+            P_EDIT: "btn.edit",
+            P_CANCEL: "btn.cancel",
+            "back": "btn.back",
+            "e:desc": "btn.edit.description",
+            "e:place": "btn.edit.place",
+            "e:photos": "btn.edit.photos",
+            "e:contact": "btn.edit.contact",
+            "e:cat": "btn.edit.category",
+        }
+        key = keys.get(payload)
+        return self.t(key) if key else None
+
+    def _button(self, payload: str) -> Button:
+        label = self._button_label(payload)
+        assert label is not None
+        return Button(label, payload)
+
+    async def _show(self, turn: Turn, state: DraftState) -> None:
+        """Save the draft and ask for what comes next."""
+        await self._save(turn, state)
+        turn.replies.append(self._prompt(state))
+
+    async def _save(self, turn: Turn, state: DraftState) -> None:
+        await save_draft(
+            session=turn.session,
+            channel=turn.inbound.channel,
+            user_id=turn.inbound.user_id,
+            step=state.step.value,
+            data=state.to_json(),
+            now=turn.now,
+        )
+
+    def _prompt(self, state: DraftState) -> Outbound:
+        t, b = self.t, self._button
+        step = state.step
+        if step is Step.TYPE:
+            rows = [[Button(t(f"type.{rt}"), f"t:{rt}") for rt in REQUEST_TYPES[:3]]]
+            rows.append([Button(t(f"type.{rt}"), f"t:{rt}") for rt in REQUEST_TYPES[3:]])
+            return Outbound(t("choose_type"), _rows(rows))
+        if step is Step.DESCRIBE:
+            kind = t(f"type.{state.request_type}")
+            text = t(
+                "ask_description",
+                type=kind,
+                min=self.policy.min_description_chars,
+                max=self.policy.max_description_chars,
+            )
+            return Outbound(text)
+        if step is Step.CATEGORY:
+            rows = [[Button(sub, f"cat:{i}")] for i, sub in enumerate(state.category_options)]
+            rows.append([Button(t("category_unsure"), P_UNSURE)])
+            return Outbound(t("ask_category"), _rows(rows))
+        if step is Step.PLACE:
+            return Outbound(t("ask_place"), _rows([[b(P_SKIP)]]))
+        if step is Step.PHOTOS:
+            return Outbound(
+                t("ask_photos", max=self.policy.max_photos), _rows([[b(P_DONE), b(P_SKIP)]])
+            )
+        if step is Step.CONTACT:
+            return Outbound(t("ask_contact"), _rows([[b(P_ANON), b(P_PHONE)]]))
+        if step is Step.PHONE:
+            return Outbound(t("ask_phone"), _rows([[b(P_ANON)]]))
+        if step is Step.EDIT:
+            rows = [[b("e:desc"), b("e:place"), b("e:cat")], [b("e:photos"), b("e:contact")]]
+            rows.append([b("back")])
+            return Outbound(t("choose_edit"), _rows(rows))
+        return Outbound(self.summary(state), _rows([[b(P_SUBMIT), b(P_EDIT), b(P_CANCEL)]]))
+
+    def summary(self, state: DraftState) -> str:
+        t = self.t
+        unit = state.unit or t("summary.dispatcher")
+        category = (
+            f"{state.category} / {state.subcategory}"
+            if state.category and state.subcategory
+            else state.category or t("summary.no_category")
+        )
+        place = state.place_text or (state.decision or {}).get("place") or state.place_unit
+        contact = mask_phone(state.phone) if state.phone else t("summary.anonymous")
+        return t(
+            "summary",
+            type=t(f"type.{state.request_type}"),
+            description=state.description,
+            place=place or t("summary.no_place"),
+            category=category,
+            unit=unit,
+            photos=len(state.photos),
+            contact=contact,
+        )
+
+
+def _rows(rows: list[list[Button]]) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(row) for row in rows)
