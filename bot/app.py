@@ -56,6 +56,10 @@ async def prepare_database(
 ) -> None:
     """Migrate the schema to head and bring the units table in line with the directory."""
     await upgrade(engine)
+    await sync_directory(sessionmaker, router)
+
+
+async def sync_directory(sessionmaker: async_sessionmaker[AsyncSession], router: Router) -> None:
     records = [UnitRecord(name=u.name, kind=u.kind, code=u.code) for u in router.directory.units]
     async with sessionmaker() as session, session.begin():
         changed = await sync_units(session=session, units=records)

@@ -39,7 +39,25 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # a command not built yet
         module.register(sub)
+    _accept_config_anywhere(parser)
     return parser
+
+
+def _accept_config_anywhere(parser: argparse.ArgumentParser) -> None:
+    """Let `--config PATH` also follow a sub-command (`hotline staff invite ... --config X`).
+
+    SUPPRESS as default keeps the top-level value unless the option is given again later.
+    """
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                child.add_argument(
+                    "--config",
+                    metavar="PATH",
+                    default=argparse.SUPPRESS,
+                    help="configuration file (TOML)",
+                )
+                _accept_config_anywhere(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
