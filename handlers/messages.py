@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Channel(StrEnum):
@@ -69,3 +70,24 @@ class Outbound:
 
     def all_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]
+
+    def to_payload(self) -> dict[str, Any]:
+        """A JSON-able form, as stored in the outbox."""
+        return {
+            "text": self.text,
+            "buttons": [
+                [{"label": b.label, "payload": b.payload} for b in row] for row in self.buttons
+            ],
+            "photos": list(self.photos),
+        }
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Outbound:
+        return cls(
+            text=str(data["text"]),
+            buttons=tuple(
+                tuple(Button(str(b["label"]), str(b["payload"])) for b in row)
+                for row in data.get("buttons", [])
+            ),
+            photos=tuple(str(p) for p in data.get("photos", [])),
+        )
