@@ -122,6 +122,9 @@ _ZH: Final[dict[str, str]] = {
     "btn.edit.photos": "照片",
     "btn.edit.contact": "联系方式",
     "btn.edit.category": "类别",
+    # -- staff, dispatcher, supervisor (issue 3): add keys below this line --
+    # -- follow-ups, feedback, reminders, reports (issue 4): add keys below this line --
+    # -- wechat (issue 5): add keys below this line --
 }
 
 _EN: Final[dict[str, str]] = {
@@ -214,6 +217,9 @@ _EN: Final[dict[str, str]] = {
     "btn.edit.photos": "Photos",
     "btn.edit.contact": "Contact",
     "btn.edit.category": "Category",
+    # -- staff, dispatcher, supervisor (issue 3): add keys below this line --
+    # -- follow-ups, feedback, reminders, reports (issue 4): add keys below this line --
+    # -- wechat (issue 5): add keys below this line --
 }
 
 CATALOGUES: Final[dict[str, dict[str, str]]] = {"zh": _ZH, "en": _EN}
