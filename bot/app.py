@@ -13,6 +13,7 @@ from handlers.clock import Clock, SystemClock
 from handlers.context import CoreDeps, IntakePolicy
 from handlers.core import Conversation
 from handlers.texts import Texts
+from handlers.workcalendar import WorkCalendar
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade
 from storage.units import UnitRecord, sync_units
@@ -47,7 +48,6 @@ def intake_policy(settings: Settings) -> IntakePolicy:
         max_photos=intake.max_photos,
         confidence_threshold=settings.router.confidence_threshold,
         max_category_asks=intake.max_category_asks,
-        timezone=settings.timezone,
     )
 
 
@@ -87,6 +87,8 @@ async def build_app(
         clock=clock or SystemClock(),
         texts=Texts(settings.language),
         policy=intake_policy(settings),
+        calendar=WorkCalendar(settings.calendar),
+        sla=settings.sla,
     )
     return App(
         settings=settings,

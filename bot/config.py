@@ -14,6 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from handlers.sla import SlaSettings
+from handlers.workcalendar import CalendarSettings
+
 
 class _Table(BaseModel):
     # A misspelt key is an error, not a silently ignored setting.
@@ -59,13 +62,14 @@ class TelegramSettings(_Table):
 
 class Settings(_Table):
     language: Literal["zh", "en"] = "zh"
-    timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
     database: DatabaseSettings = DatabaseSettings()
     directory: DirectorySettings = DirectorySettings()
     router: RouterSettings = RouterSettings()
     intake: IntakeSettings = IntakeSettings()
     telegram: TelegramSettings = TelegramSettings()
+    calendar: CalendarSettings = CalendarSettings()
+    sla: SlaSettings = SlaSettings()
 
 
 class ConfigError(Exception):

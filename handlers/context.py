@@ -9,7 +9,9 @@ from nlp.router import Router
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
+from handlers.sla import SlaSettings
 from handlers.texts import Texts
+from handlers.workcalendar import WorkCalendar
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,11 +25,6 @@ class IntakePolicy:
     max_photos: int = 5
     confidence_threshold: float = 0.45
     max_category_asks: int = 1
-    timezone: str = "Asia/Shanghai"
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,3 +36,10 @@ class CoreDeps:
     clock: Clock
     texts: Texts
     policy: IntakePolicy
+    calendar: WorkCalendar
+    sla: SlaSettings
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The local time zone (case numbers use the local date)."""
+        return self.calendar.timezone

@@ -31,7 +31,7 @@ async def file_case(*, turn: Turn, deps: CoreDeps, state: DraftState) -> Case:
         chat_id=inbound.chat_id,
         now=now,
     )
-    day = now.astimezone(deps.policy.zone).strftime("%Y%m%d")
+    day = now.astimezone(deps.zone).strftime("%Y%m%d")
     number = await next_case_number(session=session, prefix=deps.policy.case_prefix, day=day)
     decision = state.decision or {}
     unit = decision.get("unit")

@@ -89,4 +89,4 @@ class ResidentQueries:
         from datetime import datetime
 
         assert isinstance(moment, datetime)
-        return moment.astimezone(self.deps.policy.zone).strftime(fmt)
+        return moment.astimezone(self.deps.zone).strftime(fmt)
