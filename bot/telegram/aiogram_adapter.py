@@ -1,0 +1,225 @@
+"""Telegram through aiogram 3: parse -> core -> render, nothing else.
+
+Quirks this shape follows (reference/platforms.md):
+* a custom server is `AiohttpSession(api=TelegramAPIServer.from_base(base))`;
+* `start_polling` never calls deleteWebhook, so we do, or getUpdates answers 409 Conflict;
+* `handle_signals=False`: the app shares its event loop and owns the signals;
+* no automatic retry on `TelegramRetryAfter`: `OutboundThrottle` does it;
+* `SimpleRequestHandler(secret_token=...)` answers 401 on a wrong secret. We run it with
+  `handle_in_background=False` so Telegram gets its 200 only after the update was handled:
+  a crash mid-way then means a redelivery (deduplicated by the core), not a lost message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    Update,
+)
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+
+from bot.telegram.base import (
+    ALLOWED_UPDATES,
+    DRAIN_TIMEOUT,
+    TelegramChannelBase,
+    WebhookSite,
+    check_webhook_secret,
+)
+from bot.telegram.parse import inbound_from_callback, inbound_from_message
+from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep
+from bot.telegram.throttle import RateLimits
+from bot.telegram.types import ConversationCore, DeliveryError
+
+log = logging.getLogger(__name__)
+
+
+def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=label, callback_data=data) for label, data in row]
+            for row in keyboard
+        ]
+    )
+
+
+class AiogramChannel(TelegramChannelBase):
+    """The hotline bot on aiogram, by long polling or webhook."""
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        core: ConversationCore,
+        api_base_url: str = "https://api.telegram.org",
+        mode: str = "polling",
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        webhook_listen: str = "127.0.0.1",
+        webhook_port: int = 8443,
+        webhook_path: str = "/telegram/webhook",
+        limits: RateLimits | None = None,
+        poll_timeout: int = 30,
+    ) -> None:
+        super().__init__(core, limits)
+        if mode not in ("polling", "webhook"):
+            raise ValueError(f"unknown telegram mode {mode!r}")
+        self.mode = mode
+        self._webhook_url = webhook_url
+        self._webhook_secret = check_webhook_secret(webhook_secret) if mode == "webhook" else None
+        if mode == "webhook" and not webhook_url:
+            raise ValueError("telegram webhook mode needs webhook_url (the public https URL)")
+        self._webhook_listen = webhook_listen
+        self._webhook_port = webhook_port
+        self._webhook_path = webhook_path
+        self._poll_timeout = poll_timeout
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_base_url))
+        self.bot = Bot(token, session=session)
+        self.dispatcher = Dispatcher()
+        self.dispatcher.include_router(self._router())
+        self._polling: asyncio.Task[None] | None = None
+        self._site: WebhookSite | None = None
+
+    @property
+    def webhook_port(self) -> int | None:
+        """The port the webhook server listens on (useful when configured as 0)."""
+        return self._site.port if self._site else None
+
+    def _router(self) -> Router:
+        router = Router(name="hotline")
+        router.message.register(self._on_message)
+        router.edited_message.register(self._on_edited_message)
+        router.callback_query.register(self._on_callback)
+        return router
+
+    async def _on_message(self, message: Message, event_update: Update) -> None:
+        inbound = inbound_from_message(event_update.update_id, message, edited=False)
+        if inbound is not None:
+            await self.bridge.handle(inbound)
+
+    async def _on_edited_message(self, edited_message: Message, event_update: Update) -> None:
+        inbound = inbound_from_message(event_update.update_id, edited_message, edited=True)
+        if inbound is not None:
+            await self.bridge.handle(inbound)
+
+    async def _on_callback(self, callback_query: CallbackQuery, event_update: Update) -> None:
+        # Answer first: the client shows a spinner until then, and the core may take a while.
+        try:
+            await callback_query.answer()
+        except Exception as exc:  # a late or repeated answer must not cost the press itself
+            log.warning("telegram: answerCallbackQuery failed: %r", exc)
+        inbound = inbound_from_callback(event_update.update_id, callback_query)
+        if inbound is not None:
+            await self.bridge.handle(inbound)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start polling as a background task, or serve the webhook and register it."""
+        if self.mode == "webhook":
+            await self._start_webhook()
+            return
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        self._polling = asyncio.create_task(
+            self.dispatcher.start_polling(
+                self.bot,
+                polling_timeout=self._poll_timeout,
+                handle_signals=False,
+                close_bot_session=False,
+                allowed_updates=ALLOWED_UPDATES,
+            ),
+            name="telegram-aiogram-polling",
+        )
+
+    async def _start_webhook(self) -> None:
+        app = web.Application()
+        SimpleRequestHandler(
+            self.dispatcher,
+            self.bot,
+            handle_in_background=False,
+            secret_token=self._webhook_secret,
+        ).register(app, path=self._webhook_path)
+        self._site = WebhookSite(app, self._webhook_listen, self._webhook_port)
+        await self._site.start()
+        assert self._webhook_url is not None
+        await self.bot.set_webhook(
+            self._webhook_url,
+            secret_token=self._webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+
+    async def stop(self) -> None:
+        """Stop receiving, let running turns finish, then close the bot's HTTP session."""
+        if self._polling is not None:
+            if not self._polling.done():
+                with contextlib.suppress(RuntimeError):  # polling had not got going yet
+                    await self.dispatcher.stop_polling()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._polling
+            self._polling = None
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
+        await self.bridge.drain(DRAIN_TIMEOUT)
+        await self.bot.session.close()
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def send_text(self, chat_id: str, step: TextStep) -> str:
+        sent = await self.bot.send_message(chat_id, step.text, reply_markup=_markup(step.keyboard))
+        return str(sent.message_id)
+
+    async def send_photo(self, chat_id: str, step: PhotoStep) -> str:
+        sent = await self.bot.send_photo(
+            chat_id, step.photo, caption=step.caption, reply_markup=_markup(step.keyboard)
+        )
+        return str(sent.message_id)
+
+    async def send_album(self, chat_id: str, step: AlbumStep) -> list[str]:
+        media = [
+            InputMediaPhoto(media=photo, caption=step.caption if i == 0 else None)
+            for i, photo in enumerate(step.photos)
+        ]
+        sent = await self.bot.send_media_group(chat_id, media=list(media))
+        return [str(m.message_id) for m in sent]
+
+    def retry_after_of(self, exc: BaseException) -> float | None:
+        return float(exc.retry_after) if isinstance(exc, TelegramRetryAfter) else None
+
+    def delivery_error(self, exc: BaseException, chat_id: str) -> DeliveryError:
+        if isinstance(exc, TelegramMigrateToChat):
+            return DeliveryError(
+                str(exc),
+                chat_id=chat_id,
+                permanent=True,
+                migrate_to_chat_id=str(exc.migrate_to_chat_id),
+            )
+        permanent = isinstance(
+            exc,
+            TelegramForbiddenError
+            | TelegramBadRequest
+            | TelegramNotFound
+            | TelegramUnauthorizedError,
+        )
+        return DeliveryError(str(exc), chat_id=chat_id, permanent=permanent)

@@ -1,0 +1,239 @@
+"""Telegram through python-telegram-bot 22: parse -> core -> render, nothing else.
+
+Quirks this shape follows (reference/platforms.md):
+* a custom server is `.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")`;
+* never `run_polling()`/`run_webhook()`: they own the event loop. We use
+  `initialize(); start(); updater.start_polling()` and the reverse on stop;
+* no `AIORateLimiter`: it has no per-private-chat limit and one RetryAfter pauses every request;
+  `OutboundThrottle` does the limiting instead;
+* its built-in webhook server needs tornado and answers 200 *before* the handler runs, so a
+  crash would lose the update. We serve the webhook with aiohttp ourselves, check the secret,
+  and answer 200 only after `process_update` returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import logging
+import warnings
+
+from aiohttp import web
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Update,
+)
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+)
+from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.telegram.base import (
+    ALLOWED_UPDATES,
+    DRAIN_TIMEOUT,
+    SECRET_HEADER,
+    TelegramChannelBase,
+    WebhookSite,
+    check_webhook_secret,
+)
+from bot.telegram.parse import inbound_from_callback, inbound_from_message
+from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep
+from bot.telegram.throttle import RateLimits
+from bot.telegram.types import ConversationCore, DeliveryError
+
+log = logging.getLogger(__name__)
+
+# Updates handled at once; one person's updates still take turns (CoreBridge's lock).
+CONCURRENT_UPDATES = 256
+
+
+def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in keyboard
+        ]
+    )
+
+
+class PtbChannel(TelegramChannelBase):
+    """The hotline bot on python-telegram-bot, by long polling or webhook."""
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        core: ConversationCore,
+        api_base_url: str = "https://api.telegram.org",
+        mode: str = "polling",
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        webhook_listen: str = "127.0.0.1",
+        webhook_port: int = 8443,
+        webhook_path: str = "/telegram/webhook",
+        limits: RateLimits | None = None,
+        poll_timeout: int = 30,
+    ) -> None:
+        super().__init__(core, limits)
+        if mode not in ("polling", "webhook"):
+            raise ValueError(f"unknown telegram mode {mode!r}")
+        self.mode = mode
+        self._webhook_url = webhook_url
+        self._webhook_secret = check_webhook_secret(webhook_secret) if mode == "webhook" else None
+        if mode == "webhook" and not webhook_url:
+            raise ValueError("telegram webhook mode needs webhook_url (the public https URL)")
+        self._webhook_listen = webhook_listen
+        self._webhook_port = webhook_port
+        self._webhook_path = webhook_path
+        self._poll_timeout = poll_timeout
+        base = api_base_url.rstrip("/")
+        self.application = (
+            Application.builder()
+            .token(token)
+            .base_url(f"{base}/bot")
+            .base_file_url(f"{base}/file/bot")
+            .concurrent_updates(CONCURRENT_UPDATES)
+            .build()
+        )
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self._site: WebhookSite | None = None
+
+    @property
+    def webhook_port(self) -> int | None:
+        """The port the webhook server listens on (useful when configured as 0)."""
+        return self._site.port if self._site else None
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            await self._on_callback(update.update_id, update.callback_query)
+            return
+        if update.message is not None:
+            inbound = inbound_from_message(update.update_id, update.message, edited=False)
+        elif update.edited_message is not None:
+            inbound = inbound_from_message(update.update_id, update.edited_message, edited=True)
+        else:
+            return
+        if inbound is not None:
+            await self.bridge.handle(inbound)
+
+    async def _on_callback(self, update_id: int, query: CallbackQuery) -> None:
+        # Answer first: the client shows a spinner until then, and the core may take a while.
+        try:
+            await query.answer()
+        except Exception as exc:  # a late or repeated answer must not cost the press itself
+            log.warning("telegram: answerCallbackQuery failed: %r", exc)
+        inbound = inbound_from_callback(update_id, query)
+        if inbound is not None:
+            await self.bridge.handle(inbound)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start polling in the background, or serve the webhook and register it."""
+        app = self.application
+        await app.initialize()
+        await app.start()
+        if self.mode == "webhook":
+            await self._start_webhook()
+            return
+        assert app.updater is not None
+        # start_polling calls deleteWebhook itself (unlike aiogram).
+        await app.updater.start_polling(
+            timeout=dt.timedelta(seconds=self._poll_timeout),
+            allowed_updates=ALLOWED_UPDATES,
+        )
+
+    async def _start_webhook(self) -> None:
+        app = web.Application()
+        app.router.add_post(self._webhook_path, self._on_webhook)
+        self._site = WebhookSite(app, self._webhook_listen, self._webhook_port)
+        await self._site.start()
+        assert self._webhook_url is not None
+        await self.application.bot.set_webhook(
+            self._webhook_url,
+            secret_token=self._webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        assert self._webhook_secret is not None
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._webhook_secret.encode()):
+            log.warning("telegram: webhook call with a wrong secret from %s", request.remote)
+            return web.Response(status=401, text="Unauthorized")
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.application.bot)
+        except Exception:  # not JSON, or not an update: Telegram would never send that
+            log.warning("telegram: webhook body is not an update")
+            return web.Response(status=400, text="Bad Request")
+        await self.application.process_update(update)
+        return web.Response(status=200)
+
+    async def stop(self) -> None:
+        """Stop receiving, finish handlers, close the HTTP session."""
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
+        await self.bridge.drain(DRAIN_TIMEOUT)
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def send_text(self, chat_id: str, step: TextStep) -> str:
+        sent = await self.application.bot.send_message(
+            chat_id, step.text, reply_markup=_markup(step.keyboard)
+        )
+        return str(sent.message_id)
+
+    async def send_photo(self, chat_id: str, step: PhotoStep) -> str:
+        sent = await self.application.bot.send_photo(
+            chat_id, step.photo, caption=step.caption, reply_markup=_markup(step.keyboard)
+        )
+        return str(sent.message_id)
+
+    async def send_album(self, chat_id: str, step: AlbumStep) -> list[str]:
+        media = [
+            InputMediaPhoto(photo, caption=step.caption if i == 0 else None)
+            for i, photo in enumerate(step.photos)
+        ]
+        sent = await self.application.bot.send_media_group(chat_id, media)
+        return [str(m.message_id) for m in sent]
+
+    def retry_after_of(self, exc: BaseException) -> float | None:
+        if not isinstance(exc, RetryAfter):
+            return None
+        # ptb 22 is moving retry_after from int to timedelta and warns on every read until
+        # PTB_TIMEDELTA is set; accept either and keep the warning out of the logs.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PTBDeprecationWarning)
+            value = exc.retry_after
+        return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+    def delivery_error(self, exc: BaseException, chat_id: str) -> DeliveryError:
+        if isinstance(exc, ChatMigrated):
+            return DeliveryError(
+                str(exc),
+                chat_id=chat_id,
+                permanent=True,
+                migrate_to_chat_id=str(exc.new_chat_id),
+            )
+        # BadRequest is a subclass of NetworkError in ptb, so it is tested for explicitly.
+        permanent = isinstance(exc, Forbidden | BadRequest | InvalidToken | EndPointNotFound)
+        return DeliveryError(str(exc), chat_id=chat_id, permanent=permanent)

@@ -1,0 +1,1 @@
+"""Test doubles: a stand-in Telegram Bot API server and a scripted conversation core."""
