@@ -127,7 +127,7 @@ async def test_throttle_retries_after_429_then_gives_up_loudly(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """retry_after is slept through; after max_attempts a DeliveryError is raised and logged."""
-    throttle = OutboundThrottle(_retry_after_of, RateLimits(max_attempts=3))
+    throttle = OutboundThrottle(_retry_after_of, RateLimits(private_rate=1000, max_attempts=3))
     attempts: list[float] = []
 
     async def flaky() -> str:
