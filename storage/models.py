@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -132,6 +133,20 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_unit_state", "unit_name", "state"),
         Index("ix_cases_state_created", "state", "created_at"),
+        # The follow-up sweep (issue 4) reads only these two partial indexes, so a pass costs
+        # what is due, not how many cases exist.
+        Index(
+            "ix_cases_next_due",
+            "next_due_at",
+            postgresql_where=text("next_due_at IS NOT NULL"),
+            sqlite_where=text("next_due_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_cases_unplanned",
+            "id",
+            postgresql_where=text("clocks_version IS DISTINCT FROM version"),
+            sqlite_where=text("clocks_version IS NOT version"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -168,6 +183,27 @@ class Case(Base):
     sign_deadline: Mapped[datetime | None] = mapped_column(index=True)
     handle_deadline: Mapped[datetime | None] = mapped_column(index=True)
     return_deadline: Mapped[datetime | None]
+    # -- follow-up timers (issue 4), kept by handlers.followup --
+    # The earliest instant the sweep has something to do for this case; NULL: nothing pending.
+    next_due_at: Mapped[datetime | None]
+    # The `version` the timers were planned for. Any transition bumps `version`, so the sweep
+    # sees the mismatch and plans again, whoever made the change.
+    clocks_version: Mapped[int | None] = mapped_column(Integer)
+    # Each reminder records the deadline it fired for: the same deadline never fires twice, and a
+    # moved deadline (extension, re-dispatch, 重办) arms it again.
+    sign_reminded_for: Mapped[datetime | None]
+    sign_alerted_for: Mapped[datetime | None]
+    warned_for: Mapped[datetime | None]
+    overdue_alerted_for: Mapped[datetime | None]
+    escalated_for: Mapped[datetime | None]
+    # The callback (回访): the `resolved_at` it was sent for, and when; then the answers.
+    callback_for: Mapped[datetime | None]
+    callback_sent_at: Mapped[datetime | None]
+    feedback_resolved: Mapped[bool | None] = mapped_column(Boolean)
+    # satisfied (满意) | basic (基本满意) | dissatisfied (不满意) | unrated (未评价)
+    satisfaction: Mapped[str | None] = mapped_column(String(16))
+    # Until when the resident's next plain text is taken as a comment on the rating.
+    comment_open_until: Mapped[datetime | None]
 
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", lazy="raise"
@@ -248,7 +284,19 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # Per-recipient order (issue 4): "is an earlier row of this chat still unsent?" and
+        # releasing held rows both read only the open rows of one recipient.
+        Index(
+            "ix_outbox_recipient_open",
+            "channel",
+            "recipient",
+            "id",
+            postgresql_where=text("status IN ('pending', 'held')"),
+            sqlite_where=text("status IN ('pending', 'held')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
@@ -263,6 +311,20 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class FollowupRun(Base):
+    """A periodic job done for one period (a day's digest, a week's bulletin): done once only.
+
+    Inserted in the same transaction as the job's outbox rows, so a restart or a second instance
+    neither repeats nor loses it.
+    """
+
+    __tablename__ = "followup_runs"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[datetime]
 
 
 def utcnow() -> datetime:
