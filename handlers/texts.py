@@ -35,6 +35,8 @@ _ZH: Final[dict[str, str]] = {
         "/cancel 取消正在填写的诉求\n"
         "/mycases 我的工单\n"
         "/status 工单号 查询进度（例如 /status AN20261125-0007）\n"
+        "/add 工单号 补充内容 为在办工单补充信息\n"
+        "/withdraw 工单号 撤销尚未签收的工单\n"
         "/help 帮助\n"
         "紧急情况请直接拨打 110（报警）、119（火警）、120（急救）、122（交通事故）。"
     ),
@@ -123,6 +125,141 @@ _ZH: Final[dict[str, str]] = {
     "btn.edit.contact": "联系方式",
     "btn.edit.category": "类别",
     # -- staff, dispatcher, supervisor (issue 3): add keys below this line --
+    "role.staff": "承办人",
+    "role.head": "单位负责人",
+    "role.dispatcher": "派单员",
+    "role.supervisor": "督查员",
+    "desk.help.staff": (
+        "您是{unit}的{role}。新工单会以卡片推送给您，可在卡片上签收、回复、申请延期、退回、办结。\n"
+        "/cases 本单位在办工单\n/case 工单号 查看工单\n/cancel 放弃正在填写的内容"
+    ),
+    "desk.help.dispatcher": (
+        "您是派单员。待派单和被退回的工单会推送给您。\n"
+        "/queue 待派单工单\n/case 工单号 查看工单\n/cancel 放弃正在填写的内容"
+    ),
+    "desk.help.supervisor": (
+        "您是督查员。延期申请会推送给您审批。\n/overdue 超期工单\n"
+        "/stats [today|week|month] 统计\n/case 工单号 查看工单"
+    ),
+    "desk.refused": "无法执行该操作。",
+    "desk.stale": "这张卡片已过期，工单已有新进展，请以最新消息为准。",
+    "desk.unknown_command": "不认识这个命令：{command}。发送 /help 查看可用命令。",
+    "desk.input_dropped": "已放弃填写。",
+    "desk.nothing_pending": "当前没有正在填写的内容。",
+    "desk.expected_text": "请输入文字，或点“取消”。",
+    "desk.case_usage": "请在命令后加上工单号，例如：/case AN20261125-0007",
+    "desk.case_not_found": "未找到该工单。",
+    "join.usage": "请在命令后加上邀请码，例如：/join ABCDE-FGHJK",
+    "join.invalid": "邀请码无效、已过期或已被使用，请向管理员索取新的邀请码。",
+    "join.private_only": "请在与本机器人的私聊中发送 /join 邀请码。",
+    "join.done": "绑定成功：{unit}，{role}。",
+    "bindgroup.usage": "请在命令后加上邀请码，例如：/bindgroup ABCDE-FGHJK",
+    "bindgroup.group_only": "请在要接收工单的群里发送 /bindgroup 邀请码。",
+    "bindgroup.done": "本群已绑定到{unit}，该单位的新工单会推送到这里。",
+    "card.new": "【新工单】",
+    "card.current": "【工单】",
+    "card.body": (
+        "工单号：{number}\n类型：{type}{urgent}\n类别：{category}\n地点：{place}\n内容：{text}\n"
+        "联系方式：{contact}\n状态：{state}\n签收时限：{sign}\n办理时限：{handle}"
+    ),
+    "card.urgent": "（紧急）",
+    "card.none": "无",
+    "card.hidden": "匿名/已隐藏",
+    "card.photos": "附照片{n}张",
+    "btn.sign": "签收",
+    "btn.reply": "回复",
+    "btn.extend": "申请延期",
+    "btn.return": "退回",
+    "btn.resolve": "办结",
+    "btn.add_info": "补充",
+    "btn.withdraw": "撤销",
+    "btn.approve": "批准",
+    "btn.deny": "驳回",
+    "btn.by_subdistrict": "按街道",
+    "btn.by_department": "按部门",
+    "btn.prev": "上一页",
+    "btn.next": "下一页",
+    "return.unit": "非本单位职责",
+    "return.area": "地址不在辖区",
+    "return.info": "信息不全",
+    "return.dup": "重复工单",
+    "staff.signed": "已签收工单 {number}，办理时限：{handle}。",
+    "staff.ask_reply": "请输入给群众的回复（由热线转达，不显示您的身份）：",
+    "staff.replied": "回复已转达给群众。",
+    "staff.ask_ext_reason": "请输入申请延期的原因：",
+    "staff.ask_ext_days": "请选择或输入延期的工作日数（最多还可延期{left}个工作日）：",
+    "staff.ext_bad_days": "请输入 1 到 {left} 之间的整数。",
+    "staff.ext_cap_reached": "该工单已达到延期上限（{cap}个工作日），不能再申请。",
+    "staff.ext_pending": "该工单已有待审批的延期申请。",
+    "staff.ext_too_late": "办理时限已过，不能再申请延期。",
+    "staff.ext_requested": "延期申请已提交（{days}个工作日），等待督查员审批。",
+    "staff.ask_ret_reason": "请选择退回原因：",
+    "staff.ask_ret_note": "请补充说明（例如应由哪个单位办理），或点“跳过”：",
+    "staff.return_closed": "已超过退单时限（{deadline}），本单位需办理该工单。",
+    "staff.returned": "工单 {number} 已退回，等待话务员重新派单。",
+    "staff.ask_result": "请输入办理结果（将告知群众）：",
+    "staff.ask_result_photos": (
+        "如有办理结果照片可以现在发送（最多{max}张），发完点“完成”；没有照片直接点“完成”。"
+    ),
+    "staff.result_photo": "已收到第{n}张照片，继续发送或点“完成”。",
+    "staff.resolved": "工单 {number} 已办结，结果已告知群众。",
+    "staff.info_added": "【群众补充】工单 {number}：\n{text}",
+    "staff.withdrawn": "工单 {number} 已被群众撤销，无需继续办理。",
+    "staff.ext_approved": "工单 {number} 延期已批准，新的办理时限：{deadline}。",
+    "staff.ext_denied": "工单 {number} 的延期申请未获批准，请在原时限 {deadline} 前办结。",
+    "staff.cases_empty": "本单位目前没有在办工单。",
+    "staff.cases_header": "本单位在办工单：",
+    "staff.cases_line": "{number}  {state}  办理时限 {deadline}",
+    "dispatch.card": (
+        "【待派单】{number}\n类型：{type}{urgent}\n类别：{category}\n地点：{place}\n内容：{text}\n"
+        "路由建议：{suggestion}"
+    ),
+    "dispatch.returned_by": "{unit}退回：{reason}",
+    "dispatch.pick": "工单 {number}：请选择承办单位",
+    "dispatch.assigned": "工单 {number} 已派往{unit}。",
+    "dispatch.queue_empty": "目前没有待派单的工单。",
+    "super.ext_request": (
+        "【延期申请】工单 {number}（{unit}）\n申请延期{days}个工作日\n原因：{reason}\n"
+        "当前办理时限：{deadline}\n已延期{already}个工作日（上限{cap}）"
+    ),
+    "super.ext_approved": "已批准：工单 {number} 新的办理时限 {deadline}。",
+    "super.ext_denied": "已驳回工单 {number} 的延期申请。",
+    "super.overdue_none": "目前没有超期工单。",
+    "super.overdue_header": "超期工单（共{n}件）：",
+    "super.overdue_unit": "【{unit}】",
+    "super.overdue_line": "{number} {kind}超期，时限 {deadline}",
+    "super.overdue.sign": "签收",
+    "super.overdue.handle": "办理",
+    "super.stats_usage": "用法：/stats [today|week|month]",
+    "super.stats": (
+        "{period}：新受理{created}件，办结{resolved}件；当前在办{open}件，其中超期{overdue}件。"
+    ),
+    "super.period.today": "今日",
+    "super.period.week": "本周",
+    "super.period.month": "本月",
+    "super.history": "办理记录：",
+    "super.event": "{time} {actor} {action} {note}",
+    "resident.dispatched": "您的工单 {number} 已派往：{unit}，请耐心等待办理。",
+    "resident.signed": "您的工单 {number} 已由{unit}签收，正在办理。",
+    "resident.reply": "{unit}就工单 {number} 回复您：\n{text}",
+    "resident.extended": "您的工单 {number} 办理期限延长至 {deadline}。\n原因：{reason}",
+    "resident.resolved": "您的工单 {number} 已办结。\n办理结果：{result}",
+    "resident.requeued": "您的工单 {number} 正在重新派单，进展会在这里通知您。",
+    "resident.add_usage": "用法：/add 工单号 补充内容，例如：/add AN20261125-0007 垃圾还没清走",
+    "resident.add_prompt": "请发送：/add {number} 补充内容",
+    "resident.info_added": "补充信息已记录并转给承办单位。",
+    "resident.not_open": "该工单已结束，不能再补充或撤销。",
+    "resident.withdraw_usage": "用法：/withdraw 工单号",
+    "resident.withdrawn": "工单 {number} 已撤销。",
+    "resident.cannot_withdraw": "该工单已签收办理，不能撤销。如有问题可以用 /add 补充说明。",
+    "event.assigned": "已派单至 {unit}",
+    "event.returned": "重新派单中",
+    "event.signed": "{unit} 已签收",
+    "event.replied": "承办单位回复：{note}",
+    "event.extension_approved": "办理期限已延长",
+    "event.resolved": "已办结：{note}",
+    "event.info_added": "补充了信息",
+    "event.withdrawn": "已撤销",
     # -- follow-ups, feedback, reminders, reports (issue 4): add keys below this line --
     # -- wechat (issue 5): add keys below this line --
 }
@@ -148,7 +285,9 @@ _EN: Final[dict[str, str]] = {
     ),
     "help": (
         "Commands:\n/new start a new case\n/cancel drop the case you are writing\n"
-        "/mycases your cases\n/status NUMBER progress of a case\n/help this help\n"
+        "/mycases your cases\n/status NUMBER progress of a case\n"
+        "/add NUMBER text add information\n/withdraw NUMBER withdraw a case not yet signed\n"
+        "/help this help\n"
         "Emergencies: call 110 (police), 119 (fire), 120 (ambulance), 122 (traffic accident)."
     ),
     "choose_type": "Please choose a type:",
@@ -218,6 +357,141 @@ _EN: Final[dict[str, str]] = {
     "btn.edit.contact": "Contact",
     "btn.edit.category": "Category",
     # -- staff, dispatcher, supervisor (issue 3): add keys below this line --
+    "role.staff": "case officer",
+    "role.head": "head of unit",
+    "role.dispatcher": "dispatcher",
+    "role.supervisor": "supervisor",
+    "desk.help.staff": (
+        "You are {role} at {unit}. New cases arrive as cards: sign, reply, ask for more time, "
+        "return or close them there.\n/cases open cases of your unit\n/case NUMBER one case\n"
+        "/cancel drop what you are typing"
+    ),
+    "desk.help.dispatcher": (
+        "You are a dispatcher. Cases awaiting dispatch and returned cases come to you.\n"
+        "/queue cases awaiting dispatch\n/case NUMBER one case\n/cancel drop what you are typing"
+    ),
+    "desk.help.supervisor": (
+        "You are a supervisor. Extension requests come to you.\n/overdue overdue cases\n"
+        "/stats [today|week|month] figures\n/case NUMBER one case"
+    ),
+    "desk.refused": "That action is not allowed.",
+    "desk.stale": "This card is out of date: the case has moved on. Use the newest message.",
+    "desk.unknown_command": "Unknown command: {command}. Send /help for the commands.",
+    "desk.input_dropped": "Dropped.",
+    "desk.nothing_pending": "You are not typing anything for a case right now.",
+    "desk.expected_text": "Please type text, or press Cancel.",
+    "desk.case_usage": "Add the case number, e.g. /case AN20261125-0007",
+    "desk.case_not_found": "No such case.",
+    "join.usage": "Add the invite code, e.g. /join ABCDE-FGHJK",
+    "join.invalid": "That invite code is not valid, has expired or was used. Ask for a new one.",
+    "join.private_only": "Send /join CODE in a private chat with the bot.",
+    "join.done": "Done: you are {role} at {unit}.",
+    "bindgroup.usage": "Add the invite code, e.g. /bindgroup ABCDE-FGHJK",
+    "bindgroup.group_only": "Send /bindgroup CODE in the group that should receive cases.",
+    "bindgroup.done": "This group now receives the new cases of {unit}.",
+    "card.new": "[New case]",
+    "card.current": "[Case]",
+    "card.body": (
+        "Number: {number}\nType: {type}{urgent}\nCategory: {category}\nPlace: {place}\n"
+        "Text: {text}\nContact: {contact}\nState: {state}\nSign by: {sign}\nHandle by: {handle}"
+    ),
+    "card.urgent": " (urgent)",
+    "card.none": "none",
+    "card.hidden": "anonymous/hidden",
+    "card.photos": "{n} photo(s) attached",
+    "btn.sign": "Sign",
+    "btn.reply": "Reply",
+    "btn.extend": "More time",
+    "btn.return": "Return",
+    "btn.resolve": "Close",
+    "btn.add_info": "Add information",
+    "btn.withdraw": "Withdraw",
+    "btn.approve": "Approve",
+    "btn.deny": "Deny",
+    "btn.by_subdistrict": "Subdistricts",
+    "btn.by_department": "Departments",
+    "btn.prev": "Previous",
+    "btn.next": "Next",
+    "return.unit": "not our responsibility",
+    "return.area": "address outside our area",
+    "return.info": "information incomplete",
+    "return.dup": "duplicate case",
+    "staff.signed": "Case {number} signed; handle it by {handle}.",
+    "staff.ask_reply": "Type your reply to the resident (relayed by the hotline, your identity "
+    "is not shown):",
+    "staff.replied": "Reply passed on to the resident.",
+    "staff.ask_ext_reason": "Why do you need more time?",
+    "staff.ask_ext_days": "How many working days (at most {left} more)?",
+    "staff.ext_bad_days": "Please type a whole number from 1 to {left}.",
+    "staff.ext_cap_reached": "This case has reached the extension cap ({cap} working days).",
+    "staff.ext_pending": "An extension request for this case is awaiting a decision.",
+    "staff.ext_too_late": "The handling deadline has passed; no extension can be asked now.",
+    "staff.ext_requested": "Extension of {days} working days requested; a supervisor decides.",
+    "staff.ask_ret_reason": "Why are you returning it?",
+    "staff.ask_ret_note": "Add a note (e.g. which unit should handle it), or press Skip:",
+    "staff.return_closed": "The return window closed at {deadline}; your unit must handle it.",
+    "staff.returned": "Case {number} returned; a dispatcher will reassign it.",
+    "staff.ask_result": "Type the result (the resident is told):",
+    "staff.ask_result_photos": "Send photos of the result now if any (up to {max}), then press "
+    "Done.",
+    "staff.result_photo": "Photo {n} received. Send more or press Done.",
+    "staff.resolved": "Case {number} closed; the resident is told the result.",
+    "staff.info_added": "[Resident added information] case {number}:\n{text}",
+    "staff.withdrawn": "Case {number} was withdrawn by the resident; no further work is needed.",
+    "staff.ext_approved": "Extension for case {number} approved; new deadline {deadline}.",
+    "staff.ext_denied": "Extension for case {number} denied; the deadline stays {deadline}.",
+    "staff.cases_empty": "Your unit has no open cases.",
+    "staff.cases_header": "Open cases of your unit:",
+    "staff.cases_line": "{number}  {state}  due {deadline}",
+    "dispatch.card": (
+        "[Awaiting dispatch] {number}\nType: {type}{urgent}\nCategory: {category}\n"
+        "Place: {place}\nText: {text}\nSuggested: {suggestion}"
+    ),
+    "dispatch.returned_by": "Returned by {unit}: {reason}",
+    "dispatch.pick": "Case {number}: pick the unit",
+    "dispatch.assigned": "Case {number} sent to {unit}.",
+    "dispatch.queue_empty": "No cases are awaiting dispatch.",
+    "super.ext_request": (
+        "[Extension request] case {number} ({unit})\n{days} working days\nReason: {reason}\n"
+        "Current deadline: {deadline}\nAlready extended: {already} (cap {cap})"
+    ),
+    "super.ext_approved": "Approved: case {number} is now due {deadline}.",
+    "super.ext_denied": "Denied the extension of case {number}.",
+    "super.overdue_none": "No overdue cases.",
+    "super.overdue_header": "Overdue cases ({n}):",
+    "super.overdue_unit": "[{unit}]",
+    "super.overdue_line": "{number} {kind} overdue, due {deadline}",
+    "super.overdue.sign": "signing",
+    "super.overdue.handle": "handling",
+    "super.stats_usage": "Usage: /stats [today|week|month]",
+    "super.stats": "{period}: {created} received, {resolved} closed; {open} open, {overdue} of "
+    "them overdue.",
+    "super.period.today": "Today",
+    "super.period.week": "This week",
+    "super.period.month": "This month",
+    "super.history": "History:",
+    "resident.dispatched": "Your case {number} was sent to {unit}.",
+    "resident.signed": "Your case {number} was signed for by {unit} and is being handled.",
+    "resident.reply": "{unit} replies about case {number}:\n{text}",
+    "resident.extended": "Your case {number} is now due {deadline}.\nReason: {reason}",
+    "resident.resolved": "Your case {number} is resolved.\nResult: {result}",
+    "resident.requeued": "Your case {number} is being reassigned; we will tell you here.",
+    "resident.add_usage": "Usage: /add NUMBER text, e.g. /add AN20261125-0007 still not cleared",
+    "resident.add_prompt": "Send: /add {number} your additional information",
+    "resident.info_added": "Your information was added and passed on to the unit.",
+    "resident.not_open": "That case is finished; it cannot be changed or withdrawn.",
+    "resident.withdraw_usage": "Usage: /withdraw NUMBER",
+    "resident.withdrawn": "Case {number} withdrawn.",
+    "resident.cannot_withdraw": "The unit has signed for it, so it cannot be withdrawn; use /add "
+    "to tell them more.",
+    "event.assigned": "sent to {unit}",
+    "event.returned": "being reassigned",
+    "event.signed": "signed for by {unit}",
+    "event.replied": "the unit replied: {note}",
+    "event.extension_approved": "deadline extended",
+    "event.resolved": "resolved: {note}",
+    "event.info_added": "you added information",
+    "event.withdrawn": "withdrawn",
     # -- follow-ups, feedback, reminders, reports (issue 4): add keys below this line --
     # -- wechat (issue 5): add keys below this line --
 }
