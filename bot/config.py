@@ -8,11 +8,12 @@ production secret never has to sit in a file.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from handlers.sla import SlaSettings
 from handlers.workcalendar import CalendarSettings
@@ -60,6 +61,86 @@ class TelegramSettings(_Table):
     webhook_path: str = "/telegram/webhook"
 
 
+class WeChatMenuItem(_Table):
+    """One button of the 公众号 custom menu: a hotline action, a web page (`url`), or a group
+    of up to 5 buttons (`sub`). WeChat allows 3 top-level buttons, named in at most 16 bytes
+    (4 Chinese characters); a sub-button's name may have 60 bytes."""
+
+    name: str = Field(min_length=1, max_length=20)
+    action: Literal["new", "mycases", "status", "help"] | None = None
+    url: str | None = None
+    sub: list[WeChatMenuItem] = Field(default_factory=list, max_length=5)
+
+
+class WeChatTemplateSettings(_Table):
+    """Pushes outside the 48-hour window: a template (模板消息) or subscribe (订阅通知) message."""
+
+    kind: Literal["template", "subscribe"] = "template"
+    template_id: str
+    # Template field -> text with {summary} (first line of the push), {text} and {time}.
+    fields: dict[str, str] = Field(default_factory=lambda: {"first": "{summary}"})
+    # Values longer than this are cut (subscribe "thing" fields take at most 20 characters).
+    max_field_chars: int = Field(default=20, ge=1, le=200)
+    url: str | None = None
+
+
+def _default_menu() -> list[WeChatMenuItem]:
+    return [
+        WeChatMenuItem(name="我要投诉", action="new"),
+        WeChatMenuItem(
+            name="工单查询",
+            sub=[
+                WeChatMenuItem(name="我的工单", action="mycases"),
+                WeChatMenuItem(name="查询进度", action="status"),
+            ],
+        ),
+        WeChatMenuItem(name="帮助", action="help"),
+    ]
+
+
+class WeChatSettings(_Table):
+    app_id: str | None = None
+    secret: SecretStr | None = None
+    token: SecretStr | None = None
+    encoding_aes_key: SecretStr | None = None
+    # plain (明文), compatible (兼容: both accepted) or safe (安全: encrypted only).
+    mode: Literal["plain", "compatible", "safe"] = "safe"
+    path: str = Field(default="/wechat/callback", pattern=r"^/")
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    timestamp_window_seconds: int = Field(default=300, ge=10)
+    reply_budget_seconds: float = Field(default=4.0, gt=0, lt=5)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    api_base_url: str = "https://api.weixin.qq.com/cgi-bin/"
+    api_timeout_seconds: float = Field(default=5.0, gt=0)
+    kf_window_hours: float = Field(default=48, gt=0)
+    kf_quota_per_window: int = Field(default=5, ge=1)
+    menu: list[WeChatMenuItem] = Field(default_factory=_default_menu, max_length=3)
+    template: WeChatTemplateSettings | None = None
+
+    @field_validator("encoding_aes_key")
+    @classmethod
+    def _aes_key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # EncodingAESKey is 43 base64 characters (a 32-byte AES key without its trailing '=').
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9+/]{43}", value.get_secret_value()):
+            raise ValueError("encoding_aes_key must be the 43-character EncodingAESKey")
+        return value
+
+    @property
+    def configured(self) -> bool:
+        """The credentials are all there (every mode but plain also needs the AES key)."""
+        needed: list[str | SecretStr | None] = [self.app_id, self.secret, self.token]
+        if self.mode != "plain":
+            needed.append(self.encoding_aes_key)
+        return all(_given(value) for value in needed)
+
+
+def _given(value: str | SecretStr | None) -> bool:
+    if isinstance(value, SecretStr):
+        return bool(value.get_secret_value())
+    return bool(value)
+
+
 class Settings(_Table):
     language: Literal["zh", "en"] = "zh"
     log_level: str = "INFO"
@@ -68,6 +149,7 @@ class Settings(_Table):
     router: RouterSettings = RouterSettings()
     intake: IntakeSettings = IntakeSettings()
     telegram: TelegramSettings = TelegramSettings()
+    wechat: WeChatSettings = WeChatSettings()
     calendar: CalendarSettings = CalendarSettings()
     sla: SlaSettings = SlaSettings()
 
@@ -81,6 +163,9 @@ _ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "HOTLINE_DATABASE_URL": ("database", "url"),
     "HOTLINE_TELEGRAM_TOKEN": ("telegram", "token"),
     "HOTLINE_TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
+    "HOTLINE_WECHAT_SECRET": ("wechat", "secret"),
+    "HOTLINE_WECHAT_TOKEN": ("wechat", "token"),
+    "HOTLINE_WECHAT_AES_KEY": ("wechat", "encoding_aes_key"),
 }
 
 

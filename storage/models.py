@@ -327,5 +327,43 @@ class FollowupRun(Base):
     at: Mapped[datetime]
 
 
+class WeChatContact(Base):
+    """What the WeChat channel must remember per follower (openid), across restarts and instances.
+
+    The 48-hour customer-service window opens at the person's last message (`last_inbound_at`);
+    `kf_sent` counts customer-service messages sent since then (WeChat allows a few per window).
+    `menu` holds the button payloads last shown as numbered choices, so a reply "2" maps back to
+    them; `menu_current` is False once a later reply showed no choices (the numbers are stale).
+    `expect` is a one-shot hint for the next text (e.g. "status": a case number is expected).
+    """
+
+    __tablename__ = "wechat_contacts"
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    followed: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_inbound_at: Mapped[datetime | None]
+    kf_sent: Mapped[int] = mapped_column(Integer, default=0)
+    menu: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    menu_current: Mapped[bool] = mapped_column(Boolean, default=False)
+    expect: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime]
+
+
+class WeChatToken(Base):
+    """The access token of one WeChat app, shared by every instance (a new fetch invalidates the
+    old token after 5 minutes, so instances must not each fetch their own).
+
+    `lease_owner`/`lease_until`: the one instance currently allowed to refresh it.
+    """
+
+    __tablename__ = "wechat_tokens"
+
+    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str | None] = mapped_column(String(512))
+    expires_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
