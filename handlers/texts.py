@@ -262,6 +262,11 @@ _ZH: Final[dict[str, str]] = {
     "event.withdrawn": "已撤销",
     # -- follow-ups, feedback, reminders, reports (issue 4): add keys below this line --
     # -- wechat (issue 5): add keys below this line --
+    "wechat.choose_number": "回复数字选择：",
+    "wechat.ask_case_number": "请发送要查询的工单号，例如 AN20261125-0007：",
+    "wechat.held_notice": "您不在线期间有{n}条工单通知，马上发给您。",
+    "wechat.template_summary": "您的工单有新进展，回复任意消息查看详情。",
+    "wechat.photos_attached": "（附{n}张图片）",
 }
 
 _EN: Final[dict[str, str]] = {
@@ -494,6 +499,11 @@ _EN: Final[dict[str, str]] = {
     "event.withdrawn": "withdrawn",
     # -- follow-ups, feedback, reminders, reports (issue 4): add keys below this line --
     # -- wechat (issue 5): add keys below this line --
+    "wechat.choose_number": "Reply with a number:",
+    "wechat.ask_case_number": "Please send the case number, e.g. AN20261125-0007:",
+    "wechat.held_notice": "{n} case notice(s) came while you were away; sending them now.",
+    "wechat.template_summary": "Your case has news; reply with any message to read it.",
+    "wechat.photos_attached": "({n} photo(s) attached)",
 }
 
 CATALOGUES: Final[dict[str, dict[str, str]]] = {"zh": _ZH, "en": _EN}
