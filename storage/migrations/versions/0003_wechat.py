@@ -1,7 +1,7 @@
 """wechat: contacts (48-hour window, numbered choices) and the shared access token
 
 Revision ID: 0003_wechat
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-26 10:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import storage.models
 
 revision: str = "0003_wechat"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
