@@ -1,0 +1,437 @@
+"""The router (派单): category from keywords, place from the gazetteer, unit from the catalogue.
+
+See design.md §4. Scoring is deliberately simple and explainable: every keyword found in the
+message adds its weight to its category; a mention of a unit ("交警", "城管") adds to that unit's
+categories; the best category wins and the catalogue names its unit, or, for a territorial
+category (属地管理), the subdistrict of the place named in the text or given as a hint.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nlp.directory import (
+    TERRITORIAL,
+    Category,
+    Directory,
+    Place,
+    Unit,
+    UnitKind,
+    load_directory,
+)
+from nlp.emergency import EmergencyDetector
+from nlp.errors import UnknownCategoryError
+from nlp.geo import haversine_km
+from nlp.segment import Segmenter
+
+# A mention of a unit's name or alias adds this much to each of the unit's categories.
+_ALIAS_WEIGHT = 1.5
+# Below this best score nothing is decided (e.g. "你好", "我要投诉").
+_MIN_SCORE = 1.0
+# Longest run of tokens joined when looking for a term split by the segmenter.
+_MAX_JOIN = 6
+
+
+def _confidence(score: float, rival: float) -> float:
+    """High when the score is large and well ahead of the best rival; in [0, 1)."""
+    if score <= 0:
+        return 0.0
+    return round(score / (score + 0.75 * rival + 0.5) * (1.0 - math.exp(-score / 2.0)), 3)
+
+
+def normalise(text: str) -> str:
+    """Full-width to half-width, lower case, no control characters."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """A runner-up category and the unit it would go to."""
+
+    unit: str | None
+    unit_kind: UnitKind | None
+    category: str
+    subcategory: str
+    confidence: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "unit": self.unit,
+            "unit_kind": self.unit_kind,
+            "category": self.category,
+            "subcategory": self.subcategory,
+            "confidence": self.confidence,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RouteDecision:
+    """What the router decided for one message, and why."""
+
+    unit: str | None
+    unit_kind: UnitKind | None
+    category: str | None
+    subcategory: str | None
+    confidence: float
+    matched: tuple[str, ...] = ()
+    place: str | None = None
+    subdistrict: str | None = None  # of the place (or of the hint)
+    territorial: bool = False
+    alternatives: tuple[Alternative, ...] = ()
+    emergency: str | None = None
+
+    @property
+    def needs_place(self) -> bool:
+        """A territorial category whose subdistrict is not known yet: ask the resident where."""
+        return self.territorial and self.unit is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "unit": self.unit,
+            "unit_kind": self.unit_kind,
+            "category": self.category,
+            "subcategory": self.subcategory,
+            "confidence": self.confidence,
+            "matched": list(self.matched),
+            "place": self.place,
+            "subdistrict": self.subdistrict,
+            "territorial": self.territorial,
+            "alternatives": [a.to_json() for a in self.alternatives],
+            "emergency": self.emergency,
+        }
+
+
+EMPTY_DECISION = RouteDecision(None, None, None, None, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryInfo:
+    """A second-level category, its top level and its dispatch target (unit or "territorial")."""
+
+    top: str
+    sub: str
+    target: str
+
+    @property
+    def territorial(self) -> bool:
+        return self.target == TERRITORIAL
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceMatch:
+    """A place named in a text; `subdistrict` is None for district-wide landmarks."""
+
+    name: str
+    subdistrict: str | None
+    kind: str
+
+
+@dataclass(slots=True)
+class _Analysis:
+    terms: list[str] = field(default_factory=list)  # accepted terms, in text order, unique
+    found: set[str] = field(default_factory=set)  # every term seen, also inside longer ones
+
+
+class Router:
+    """Routes messages for one district. Build once with `Router.load()`; thread-safe to use."""
+
+    def __init__(
+        self,
+        directory: Directory,
+        segmenter: Segmenter | None = None,
+        *,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self._dir = directory
+        cats = directory.categories
+        self._cats = cats
+        self._cat_by_sub: dict[str, int] = {c.sub: i for i, c in enumerate(cats)}
+        self._term_index: dict[str, list[tuple[int, float]]] = {}
+        self._combos: list[tuple[tuple[str, ...], int, float]] = []
+        for ci, cat in enumerate(cats):
+            for term, weight in cat.keywords:
+                parts = tuple(p for p in term.split("+") if p)
+                if len(parts) > 1:
+                    self._combos.append((parts, ci, weight))
+                elif parts:
+                    self._term_index.setdefault(parts[0], []).append((ci, weight))
+        self._units: dict[str, Unit] = {u.name: u for u in directory.units}
+        # Unit mentions: name or alias -> unit name. Subdistrict names are places instead.
+        self._unit_terms: dict[str, str] = {}
+        self._unit_cats: dict[str, list[int]] = {}
+        for ci, cat in enumerate(cats):
+            if not cat.territorial:
+                self._unit_cats.setdefault(cat.target, []).append(ci)
+        for unit in directory.departments:
+            for term in (unit.name, *unit.aliases):
+                self._unit_terms[normalise(term)] = unit.name
+        self._places: dict[str, Place] = {}
+        for unit in directory.subdistricts:
+            for term in (unit.name, *unit.aliases):
+                self._places[normalise(term)] = Place(term, "subdistrict", unit.name)
+        for place in directory.places:
+            self._places.setdefault(normalise(place.name), place)
+        vocab: set[str] = set(self._term_index) | set(self._unit_terms) | set(self._places)
+        for parts, _, _ in self._combos:
+            vocab.update(parts)
+        self._vocab = frozenset(vocab)
+        self._max_term_len = max(len(t) for t in vocab)
+        if segmenter is None:
+            segmenter = Segmenter(vocab, cache_dir=cache_dir)
+        self._segmenter = segmenter
+        self._emergency = EmergencyDetector(directory.emergency_rules)
+
+    @classmethod
+    def load(cls, data_dir: Path | None = None, *, cache_dir: Path | None = None) -> Router:
+        """Read a directory folder (None: built-in Anning district) and load the segmenter."""
+        return cls(load_directory(data_dir), cache_dir=cache_dir)
+
+    # ── the directory ────────────────────────────────────────────────────────────────────────
+    @property
+    def directory(self) -> Directory:
+        return self._dir
+
+    def unit_names(self) -> list[str]:
+        return self._dir.unit_names()
+
+    def categories(self) -> list[CategoryInfo]:
+        return [CategoryInfo(c.top, c.sub, c.target) for c in self._cats]
+
+    # ── places ───────────────────────────────────────────────────────────────────────────────
+    def locate(self, text: str) -> PlaceMatch | None:
+        """The first place the text names that has a subdistrict, else any place it names."""
+        return self._pick_place(self._analyse(text).terms)
+
+    def nearest_subdistrict(self, lat: float, lon: float) -> str | None:
+        """The subdistrict whose centre is nearest; None when farther than the district allows."""
+        best: tuple[float, str] | None = None
+        for unit in self._dir.subdistricts:
+            if unit.lat is None or unit.lon is None:
+                continue
+            d = haversine_km(lat, lon, unit.lat, unit.lon)
+            if best is None or d < best[0]:
+                best = (d, unit.name)
+        if best is None or best[0] > self._dir.max_distance_km:
+            return None
+        return best[1]
+
+    def resolve_subdistrict(self, name: str | None) -> str | None:
+        """A subdistrict name from a name, alias or any place in it (None if unknown)."""
+        if not name:
+            return None
+        place = self._places.get(normalise(name).strip())
+        if place is not None:
+            return place.subdistrict
+        found = self.locate(name)
+        return found.subdistrict if found else None
+
+    def emergency(self, text: str) -> str | None:
+        """The service to call at once ("火警 119"...), or None."""
+        return self._emergency.detect(normalise(text))
+
+    # ── routing ──────────────────────────────────────────────────────────────────────────────
+    def route(self, text: str, *, place_hint: str | None = None) -> RouteDecision:
+        """Decide category, unit and place for a free-text message."""
+        if not text or not text.strip():
+            return EMPTY_DECISION
+        norm = normalise(text)
+        analysis = self._analyse_normalised(norm)
+        scores, hits = self._score(analysis)
+        emergency = self._emergency.detect(norm)
+        place = self._pick_place(analysis.terms)
+        subdistrict = place.subdistrict if place else None
+        if subdistrict is None:
+            subdistrict = self.resolve_subdistrict(place_hint)
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        best = order[0] if order else -1
+        if best < 0 or scores[best] < _MIN_SCORE:
+            return RouteDecision(
+                None, None, None, None, 0.0,
+                matched=tuple(analysis.terms),
+                place=place.name if place else None,
+                subdistrict=subdistrict,
+                emergency=emergency,
+            )  # fmt: skip
+        cat = self._cats[best]
+        rival = max(
+            (scores[i] for i in order[1:] if self._cats[i].target != cat.target), default=0.0
+        )
+        # Other categories of the same unit support the unit decision ("电梯" with "物业").
+        support = sum(scores[i] for i in order[1:] if self._cats[i].target == cat.target)
+        unit, kind = self._unit_for(cat, subdistrict)
+        alternatives: list[Alternative] = []
+        for i in order[1:]:
+            if scores[i] <= 0 or len(alternatives) == 3:
+                break
+            alt = self._cats[i]
+            alt_unit, alt_kind = self._unit_for(alt, subdistrict)
+            alternatives.append(
+                Alternative(
+                    alt_unit, alt_kind, alt.top, alt.sub, _confidence(scores[i], scores[best])
+                )
+            )
+        return RouteDecision(
+            unit=unit,
+            unit_kind=kind,
+            category=cat.top,
+            subcategory=cat.sub,
+            confidence=_confidence(scores[best] + 0.5 * support, rival),
+            matched=tuple(hits[best]),
+            place=place.name if place else None,
+            subdistrict=subdistrict,
+            territorial=cat.territorial,
+            alternatives=tuple(alternatives),
+            emergency=emergency,
+        )
+
+    def route_category(
+        self, text: str, subcategory: str, *, place_hint: str | None = None
+    ) -> RouteDecision:
+        """Decision when the resident chose the category (a second- or top-level name)."""
+        norm = normalise(text or "")
+        analysis = self._analyse_normalised(norm)
+        scores, hits = self._score(analysis)
+        if subcategory in self._cat_by_sub:
+            index = self._cat_by_sub[subcategory]
+        else:
+            within = [i for i, c in enumerate(self._cats) if c.top == subcategory]
+            if not within:
+                raise UnknownCategoryError(f"unknown category: {subcategory!r}")
+            index = max(within, key=lambda i: scores[i])  # first one on a tie
+        cat = self._cats[index]
+        place = self._pick_place(analysis.terms)
+        subdistrict = place.subdistrict if place else None
+        if subdistrict is None:
+            subdistrict = self.resolve_subdistrict(place_hint)
+        unit, kind = self._unit_for(cat, subdistrict)
+        return RouteDecision(
+            unit=unit,
+            unit_kind=kind,
+            category=cat.top,
+            subcategory=cat.sub,
+            confidence=1.0,
+            matched=tuple(hits[index]),
+            place=place.name if place else None,
+            subdistrict=subdistrict,
+            territorial=cat.territorial,
+            emergency=self._emergency.detect(norm),
+        )
+
+    def top_choices(self, decision: RouteDecision, n: int = 3) -> list[CategoryInfo]:
+        """Categories to offer as buttons: the decision's, its alternatives, then the defaults."""
+        names: list[str] = []
+        if decision.subcategory:
+            names.append(decision.subcategory)
+        names.extend(a.subcategory for a in decision.alternatives)
+        names.extend(self._dir.fallback_choices)
+        seen: list[CategoryInfo] = []
+        for name in names:
+            info = self._info(name)
+            if info is not None and info not in seen:
+                seen.append(info)
+            if len(seen) == n:
+                break
+        return seen
+
+    def route_many(self, texts: Sequence[str]) -> list[RouteDecision]:
+        return [self.route(t) for t in texts]
+
+    # ── internals ────────────────────────────────────────────────────────────────────────────
+    def _info(self, sub: str) -> CategoryInfo | None:
+        i = self._cat_by_sub.get(sub)
+        if i is None:
+            return None
+        c = self._cats[i]
+        return CategoryInfo(c.top, c.sub, c.target)
+
+    def _unit_for(
+        self, cat: Category, subdistrict: str | None
+    ) -> tuple[str | None, UnitKind | None]:
+        if cat.territorial:
+            return (subdistrict, "subdistrict") if subdistrict else (None, None)
+        return cat.target, self._units[cat.target].kind
+
+    def _analyse(self, text: str) -> _Analysis:
+        return self._analyse_normalised(normalise(text))
+
+    def _analyse_normalised(self, norm: str) -> _Analysis:
+        tokens = self._segmenter.cut(norm)
+        vocab = self._vocab
+        limit = self._max_term_len
+        spans: list[tuple[int, int, int, str]] = []  # (start char, end char, length, term)
+        offsets: list[int] = []
+        pos = 0
+        for tok in tokens:
+            offsets.append(pos)
+            pos += len(tok)
+        n = len(tokens)
+        found: set[str] = set()
+        for i, tok in enumerate(tokens):
+            # jieba sometimes glues a particle to a keyword ("偷了", "被偷"): try without it.
+            if len(tok) > 2 and tok not in vocab:
+                for start, piece in ((offsets[i], tok[:-1]), (offsets[i] + 1, tok[1:])):
+                    if piece in vocab:
+                        found.add(piece)
+                        spans.append((start, start + len(piece), len(piece), piece))
+        for i in range(n):
+            joined = ""
+            for j in range(i, min(n, i + _MAX_JOIN)):
+                joined += tokens[j]
+                if len(joined) > limit:
+                    break
+                if joined in vocab:
+                    found.add(joined)
+                    start = offsets[i]
+                    spans.append((start, start + len(joined), len(joined), joined))
+        # A term inside a longer matched term does not count on its own ("噪音" in "装修噪音").
+        spans.sort(key=lambda s: (-s[2], s[0]))
+        accepted: list[tuple[int, int, int, str]] = []
+        for span in spans:
+            if any(a[0] <= span[0] and span[1] <= a[1] for a in accepted):
+                continue
+            accepted.append(span)
+        accepted.sort(key=lambda s: s[0])
+        terms: list[str] = []
+        for span in accepted:
+            if span[3] not in terms:
+                terms.append(span[3])
+        return _Analysis(terms=terms, found=found)
+
+    def _score(self, analysis: _Analysis) -> tuple[list[float], list[list[str]]]:
+        scores = [0.0] * len(self._cats)
+        hits: list[list[str]] = [[] for _ in self._cats]
+        for term in analysis.terms:
+            for ci, weight in self._term_index.get(term, ()):
+                scores[ci] += weight
+                hits[ci].append(term)
+            unit = self._unit_terms.get(term)
+            if unit is not None:
+                for ci in self._unit_cats.get(unit, ()):
+                    scores[ci] += _ALIAS_WEIGHT
+                    if term not in hits[ci]:
+                        hits[ci].append(term)
+        found = analysis.found
+        for parts, ci, weight in self._combos:
+            if all(p in found for p in parts):
+                scores[ci] += weight
+                hits[ci].append("+".join(parts))
+        return scores, hits
+
+    def _pick_place(self, terms: Sequence[str]) -> PlaceMatch | None:
+        fallback: PlaceMatch | None = None
+        for term in terms:
+            place = self._places.get(term)
+            if place is None:
+                continue
+            match = PlaceMatch(place.name, place.subdistrict, place.kind)
+            if place.subdistrict is not None:
+                return match
+            if fallback is None:
+                fallback = match
+        return fallback
