@@ -261,6 +261,65 @@ _ZH: Final[dict[str, str]] = {
     "event.info_added": "补充了信息",
     "event.withdrawn": "已撤销",
     # -- follow-ups, feedback, reminders, reports (issue 4): add keys below this line --
+    "fu.sign_remind": (
+        "【签收提醒】工单 {number}（{type}，{category}）已派至{unit}，请于 {deadline} 前签收。"
+    ),
+    "fu.sign_overdue": (
+        "【超时未签收】工单 {number} 派至{unit}，签收时限 {deadline} 已过，仍未签收。"
+    ),
+    "fu.warn": "【黄灯预警】工单 {number}（{type}，{category}）将于 {deadline} 到期，请抓紧办理。",
+    "fu.overdue_head": "【催办】工单 {number}（{unit}）已超过办理时限 {deadline}，请督促尽快办结。",
+    "fu.overdue_supervisor": "【超期提醒】工单 {number}（{unit}）已超过办理时限 {deadline}。",
+    "fu.escalate": (
+        "【列入通报】工单 {number}（{unit}）超期已满{days}个工作日（时限 {deadline}），"
+        "将列入本周通报。"
+    ),
+    "fu.callback": (
+        "【回访】您的工单 {number} 已由{unit}办结。\n办理结果：{result}\n请问您反映的问题解决了吗？"
+    ),
+    "fu.no_result": "（未填写）",
+    "fu.btn.resolved.y": "是",
+    "fu.btn.resolved.n": "否",
+    "fu.ask_satisfaction": "请问您对工单 {number} 的办理结果满意吗？",
+    "fu.btn.satisfied": "满意",
+    "fu.btn.basic": "基本满意",
+    "fu.btn.dissatisfied": "不满意",
+    "fu.thanks": "感谢您的评价！工单 {number} 已归档。如有补充意见，可在10分钟内直接回复文字。",
+    "fu.reopened_resident": (
+        "很抱歉没有让您满意。工单 {number} 已重新交由{unit}办理（重办），办理时限为 {deadline}。"
+        "如有补充意见，可在10分钟内直接回复文字。"
+    ),
+    "fu.reopened_unit": (
+        "【重办】工单 {number} 回访不满意，已重新交办，请于 {sign_deadline} 前签收，"
+        "{deadline} 前办结。"
+    ),
+    "fu.review_resident": "很抱歉没有让您满意。工单 {number} 已转交督查人员复核，结果会通知您。",
+    "fu.review_supervisor": (
+        "【不满意复核】工单 {number}（{unit}）已重办{reopens}次，群众仍不满意，请复核。"
+    ),
+    "fu.comment_saved": "您的意见已记录，谢谢！",
+    "fu.comment_relay": "【群众意见】工单 {number}：{comment}",
+    "fu.already_rated": "该工单已经评价过了，谢谢！",
+    "fu.digest": (
+        "【每日汇总】{date}\n近24小时受理 {received} 件，办结 {resolved} 件\n"
+        "待派单 {pending}，待签收 {unsigned}（超时 {sign_late}），办理中 {in_hand}\n"
+        "办理超期 {overdue} 件\n发送失败的消息 {dead} 条"
+    ),
+    "fu.digest.dead_line": "  #{id} {channel}/{recipient}：{error}",
+    "fu.bulletin": "【超期通报】{week}\n以下单位有超期工单（超期满{days}个工作日的列入通报）：",
+    "fu.bulletin.line": "{unit}：超期 {overdue} 件，列入通报 {escalated} 件（{numbers}）",
+    "fu.bulletin.none": "【超期通报】{week}\n本周无超期工单。",
+    "report.title": "工单统计 {start} 至 {end}（截至 {now}）",
+    "report.total": "合计",
+    "report.no_unit": "待派单",
+    "report.na": "—",
+    "report.hours": "{hours}工作小时",
+    "report.row": (
+        "{unit}：受理 {received}，办结 {closed}，在办 {in_progress}，办结率 {closure_rate}，"
+        "按期办结率 {on_time_rate}，当前超期 {overdue_now}，解决率 {resolved_rate}，"
+        "满意率 {satisfaction_rate}（评价 {rated}，未评价 {unrated}），"
+        "平均签收 {avg_sign}，平均办结 {avg_close}"
+    ),
     # -- wechat (issue 5): add keys below this line --
     "wechat.choose_number": "回复数字选择：",
     "wechat.ask_case_number": "请发送要查询的工单号，例如 AN20261125-0007：",
@@ -498,6 +557,70 @@ _EN: Final[dict[str, str]] = {
     "event.info_added": "you added information",
     "event.withdrawn": "withdrawn",
     # -- follow-ups, feedback, reminders, reports (issue 4): add keys below this line --
+    "fu.sign_remind": (
+        "[Sign reminder] Case {number} ({type}, {category}) was sent to {unit}; please sign "
+        "for it by {deadline}."
+    ),
+    "fu.sign_overdue": "[Not signed] Case {number} at {unit} was due to be signed by {deadline}.",
+    "fu.warn": "[Yellow light] Case {number} ({type}, {category}) is due by {deadline}.",
+    "fu.overdue_head": "[Overdue] Case {number} ({unit}) passed its deadline {deadline}; please "
+    "see that it is finished.",
+    "fu.overdue_supervisor": "[Overdue] Case {number} ({unit}) passed its deadline {deadline}.",
+    "fu.escalate": (
+        "[Bulletin] Case {number} ({unit}) is {days} working days overdue (due {deadline}) and "
+        "goes into this week's bulletin."
+    ),
+    "fu.callback": (
+        "[Follow-up] Your case {number} was closed by {unit}.\nResult: {result}\n"
+        "Was your problem solved?"
+    ),
+    "fu.no_result": "(none given)",
+    "fu.btn.resolved.y": "Yes",
+    "fu.btn.resolved.n": "No",
+    "fu.ask_satisfaction": "Are you satisfied with how case {number} was handled?",
+    "fu.btn.satisfied": "Satisfied",
+    "fu.btn.basic": "Mostly satisfied",
+    "fu.btn.dissatisfied": "Not satisfied",
+    "fu.thanks": "Thank you! Case {number} is archived. To add a comment, reply within 10 minutes.",
+    "fu.reopened_resident": (
+        "We are sorry. Case {number} is reopened with {unit}, due by {deadline}. To add a "
+        "comment, reply within 10 minutes."
+    ),
+    "fu.reopened_unit": (
+        "[Reopened] Case {number}: the resident was not satisfied. Sign by {sign_deadline}, "
+        "finish by {deadline}."
+    ),
+    "fu.review_resident": "We are sorry. Case {number} goes to a supervisor for review.",
+    "fu.review_supervisor": (
+        "[Review] Case {number} ({unit}) was reopened {reopens} times and the resident is still "
+        "not satisfied."
+    ),
+    "fu.comment_saved": "Your comment is recorded, thank you!",
+    "fu.comment_relay": "[Resident's comment] Case {number}: {comment}",
+    "fu.already_rated": "This case has already been rated, thank you!",
+    "fu.digest": (
+        "[Daily digest] {date}\nLast 24 h: {received} received, {resolved} resolved\n"
+        "Awaiting dispatch {pending}, awaiting signature {unsigned} (late {sign_late}), "
+        "in hand {in_hand}\nOverdue {overdue}\nUndeliverable messages {dead}"
+    ),
+    "fu.digest.dead_line": "  #{id} {channel}/{recipient}: {error}",
+    "fu.bulletin": (
+        "[Overdue bulletin] {week}\nUnits with overdue cases ({days}+ working days overdue are "
+        "listed):"
+    ),
+    "fu.bulletin.line": "{unit}: {overdue} overdue, {escalated} listed ({numbers})",
+    "fu.bulletin.none": "[Overdue bulletin] {week}\nNo overdue cases this week.",
+    "report.title": "Cases {start} to {end} (as of {now})",
+    "report.total": "Total",
+    "report.no_unit": "awaiting dispatch",
+    "report.na": "-",
+    "report.hours": "{hours} office hours",
+    "report.row": (
+        "{unit}: received {received}, closed {closed}, in progress {in_progress}, closure rate "
+        "{closure_rate}, on time {on_time_rate}, overdue now {overdue_now}, resolved rate "
+        "{resolved_rate}, satisfaction {satisfaction_rate} (rated {rated}, unrated {unrated}), "
+        "avg. to sign {avg_sign}, avg. to close {avg_close}"
+    ),
     # -- wechat (issue 5): add keys below this line --
     "wechat.choose_number": "Reply with a number:",
     "wechat.ask_case_number": "Please send the case number, e.g. AN20261125-0007:",
