@@ -14,12 +14,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from handlers.context import CoreDeps
 from handlers.draft import DraftState
 from handlers.errors import UserError
+from handlers.followup.feedback import FeedbackDesk
+from handlers.followup.payloads import is_feedback
 from handlers.intake import Intake
 from handlers.messages import Inbound, Outbound
 from handlers.resident import ResidentQueries
 from handlers.turn import Turn
 from storage.drafts import load_draft
 from storage.inbox import claim_message
+from storage.outbox import release_held
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ class Conversation:
         self.t = deps.texts
         self.intake = Intake(deps)
         self.queries = ResidentQueries(deps)
+        self.feedback = FeedbackDesk(deps)
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         now = self.deps.clock.now()
@@ -49,6 +53,12 @@ class Conversation:
                         "duplicate delivery %s/%s ignored", inbound.channel, inbound.message_id
                     )
                     return []
+                # The person wrote, so their channel can reach them again (WeChat's 48-hour
+                # window): pushes held for them go out, in the same transaction.
+                for recipient in {inbound.user_id, inbound.chat_id or inbound.user_id}:
+                    await release_held(
+                        session=session, channel=inbound.channel, recipient=recipient, now=now
+                    )
                 turn = Turn(session=session, inbound=inbound, now=now)
                 await self._dispatch(turn)
         except SQLAlchemyError:
@@ -74,11 +84,18 @@ class Conversation:
                 raise UserError("err.unsupported")
             if inbound.choice is None and text.startswith("/"):
                 await self._command(turn, text, state)
+            elif inbound.choice is not None and is_feedback(inbound.choice):
+                # An answer to a callback (回访); any draft stays as it was.
+                await self.feedback.answer(turn, inbound.choice)
+                if state is not None:
+                    self.intake.prompt_again(turn, state)
             elif state is not None:
                 await self.intake.resume(turn, state)
             elif inbound.choice is not None and inbound.choice.startswith("t:"):
                 # A type button from the welcome message, pressed with no draft open.
                 await self.intake.resume(turn, DraftState())
+            elif inbound.text is not None and text and await self.feedback.take_comment(turn, text):
+                pass  # a comment on the rating the resident just gave
             elif inbound.text is not None and text:
                 await self.intake.begin(turn, first_text=inbound.text)
             elif inbound.choice is not None:
