@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -141,6 +142,28 @@ def _given(value: str | SecretStr | None) -> bool:
     return bool(value)
 
 
+class OutboxSettings(_Table):
+    """The outbox sender (issue 4): attempts, back-off, claim sizes."""
+
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    base_backoff_seconds: float = Field(default=2.0, gt=0)
+    max_backoff_seconds: float = Field(default=1800.0, gt=0)
+    batch_size: int = Field(default=100, ge=1, le=10_000)
+    concurrency: int = Field(default=16, ge=1, le=1000)
+    lease_seconds: float = Field(default=120.0, ge=5)
+
+
+class SchedulerSettings(_Table):
+    """Scheduled jobs (issue 4); the database says what is due, these say how often to look."""
+
+    outbox_interval_seconds: float = Field(default=1.0, gt=0)
+    sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    sweep_batch_size: int = Field(default=200, ge=1, le=10_000)
+    digest_time: time = time(8, 30)
+    bulletin_weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    bulletin_time: time = time(9, 0)
+
+
 class Settings(_Table):
     language: Literal["zh", "en"] = "zh"
     log_level: str = "INFO"
@@ -152,6 +175,8 @@ class Settings(_Table):
     wechat: WeChatSettings = WeChatSettings()
     calendar: CalendarSettings = CalendarSettings()
     sla: SlaSettings = SlaSettings()
+    outbox: OutboxSettings = OutboxSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
 
 
 class ConfigError(Exception):
