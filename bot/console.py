@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TextIO
 
 from handlers.messages import Button, Inbound, Location, Outbound
@@ -29,22 +30,22 @@ class ConsoleSession:
     def parse(self, line: str) -> Inbound:
         text = line.rstrip("\r\n")
         stripped = text.strip()
-        base = {"channel": "console", "user_id": self._user_id, "chat_id": self._user_id}
+        base = partial(Inbound, channel="console", user_id=self._user_id, chat_id=self._user_id)
         if stripped.isdigit() and 1 <= int(stripped) <= len(self._buttons):
-            return Inbound(**base, choice=self._buttons[int(stripped) - 1].payload)
+            return base(choice=self._buttons[int(stripped) - 1].payload)
         for button in self._buttons:
             if stripped == button.label:
-                return Inbound(**base, choice=button.payload)
+                return base(choice=button.payload)
         if stripped.startswith("@photo "):
-            return Inbound(**base, photo=stripped.removeprefix("@photo ").strip())
+            return base(photo=stripped.removeprefix("@photo ").strip())
         if stripped.startswith("@location "):
             parts = stripped.removeprefix("@location ").replace(",", " ").split()
             try:
                 lat, lon = float(parts[0]), float(parts[1])
             except (IndexError, ValueError):
-                return Inbound(**base, text=text)
-            return Inbound(**base, location=Location(lat, lon))
-        return Inbound(**base, text=text)
+                return base(text=text)
+            return base(location=Location(lat, lon))
+        return base(text=text)
 
     def show(self, replies: list[Outbound]) -> None:
         buttons: list[Button] = []

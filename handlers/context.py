@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from nlp.router import Router
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from handlers.sla import SlaSettings
 from handlers.texts import Texts
 from handlers.workcalendar import WorkCalendar
+from nlp.router import Router
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
@@ -52,7 +53,8 @@ class DraftState:
     @classmethod
     def from_json(cls, step: str, data: dict[str, Any]) -> DraftState:
         known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known and k != "step"}
+        # A deep copy: the loaded row must keep its old value, or SQLAlchemy sees no change.
+        values = {k: deepcopy(v) for k, v in data.items() if k in known and k != "step"}
         return cls(step=Step(step), **values)
 
     @property

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 
-from nlp.router import RouteDecision
-
 from handlers.casetypes import RequestType
 from handlers.context import CoreDeps
 from handlers.draft import DraftState, Step
@@ -15,6 +13,7 @@ from handlers.filing import file_case
 from handlers.messages import Button, Outbound
 from handlers.turn import Turn
 from handlers.validation import clean_text, mask_phone, normalise_phone
+from nlp.router import RouteDecision
 from storage.drafts import delete_draft, save_draft
 
 log = logging.getLogger(__name__)
@@ -205,7 +204,9 @@ class Intake:
             state.editing = True
             state.step = _EDIT_TARGETS[chosen]
             if state.step is Step.CATEGORY:
-                state.category_options = self._category_options(state)
+                assert state.description is not None
+                guess = self.deps.router.route(state.description, place_hint=state.place_unit)
+                state.category_options = self._category_options(guess)
         await self._show(turn, state)
 
     # -- routing ------------------------------------------------------------------------------
@@ -217,7 +218,7 @@ class Intake:
             turn.say(self.t("emergency", service=decision.emergency))
         unsure = decision.category is None or decision.confidence < self.policy.confidence_threshold
         if unsure and state.category_asks < self.policy.max_category_asks:
-            state.category_options = self._category_options(state)
+            state.category_options = self._category_options(decision)
             if state.category_options:
                 state.category_asks += 1
                 state.step = Step.CATEGORY
@@ -251,17 +252,9 @@ class Intake:
         match = self.deps.router.locate(decision.place)
         return match.subdistrict if match is not None else None
 
-    def _category_options(self, state: DraftState) -> list[str]:
+    def _category_options(self, decision: RouteDecision) -> list[str]:
         """Up to three sub-categories to offer: the router's best guess and its runners-up."""
-        decision = state.decision or {}
-        options: list[str] = []
-        candidates = [decision.get("subcategory")] + [
-            alt.get("subcategory") for alt in decision.get("alternatives", [])
-        ]
-        for sub in candidates:
-            if sub and sub not in options:
-                options.append(sub)
-        return options[:3]
+        return [choice.sub for choice in self.deps.router.top_choices(decision, 3)]
 
     def _next_step(self, state: DraftState) -> Step:
         if state.editing:
@@ -279,14 +272,12 @@ class Intake:
     # -- helpers ------------------------------------------------------------------------------
 
     def _add_photo(self, turn: Turn, state: DraftState, photo: str) -> None:
+        done = [[self._button(P_DONE)]] if state.step is Step.PHOTOS else []
         if len(state.photos) >= self.policy.max_photos:
-            turn.say(self.t("photo_limit", max=self.policy.max_photos))
+            turn.say(self.t("photo_limit", max=self.policy.max_photos), done)
             return
         state.photos.append(photo)
-        turn.say(
-            self.t("photo_received", n=len(state.photos)),
-            [[Button(self.t("btn.done"), P_DONE)]] if state.step is Step.PHOTOS else [],
-        )
+        turn.say(self.t("photo_received", n=len(state.photos)), done)
 
     def _text(self, turn: Turn) -> str:
         inbound = turn.inbound

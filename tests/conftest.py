@@ -73,9 +73,10 @@ def router() -> Router:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(worker_id: str) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     """A migrated PostgreSQL database of this test worker's own."""
     admin = _pg_admin_url()
+    worker_id = os.environ.get("PYTEST_XDIST_WORKER", "main")
     name = f"hotline_test_{worker_id}_{uuid.uuid4().hex[:8]}"
     try:
         asyncio.run(_pg_create(admin, name))

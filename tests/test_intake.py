@@ -95,13 +95,13 @@ async def test_place_is_asked_when_the_text_names_none(app: App) -> None:
 
 async def test_shared_location_maps_to_nearest_subdistrict(app: App, router: Router) -> None:
     """A shared location picks the nearest subdistrict as the place."""
-    target = router.directory.units[0]
-    assert target.kind == "subdistrict" and target.latitude is not None
+    target = router.directory.subdistricts[0]
+    assert target.lat is not None and target.lon is not None
     client = ResidentClient(app.conversation)
     await client.send("/new")
     await client.click("求助")
     await client.send(NO_PLACE)
-    await client.location(target.latitude, target.longitude)
+    await client.location(target.lat, target.lon)
     assert "照片" in client.text()
     await client.click("跳过")
     await client.click("匿名")
@@ -109,7 +109,7 @@ async def test_shared_location_maps_to_nearest_subdistrict(app: App, router: Rou
     async with app.sessionmaker() as session:
         case = (await session.execute(select(Case))).scalar_one()
     assert case.place_unit == target.name
-    assert case.latitude == pytest.approx(target.latitude)
+    assert case.latitude == pytest.approx(target.lat)
 
 
 async def test_vague_text_offers_categories_then_goes_to_dispatcher(app: App) -> None:
@@ -117,7 +117,7 @@ async def test_vague_text_offers_categories_then_goes_to_dispatcher(app: App) ->
     client = ResidentClient(app.conversation)
     await client.send("/new")
     await client.click("投诉")
-    await client.send("这个事情拖了很久了一直没人管，希望领导重视一下")
+    await client.send("我要投诉一个事情，请尽快处理")
     assert "类别" in client.text()
     labels = [b.label for b in client.buttons()]
     assert "都不是 / 不确定" in labels
@@ -139,8 +139,10 @@ async def test_picking_a_category_routes_to_its_unit(app: App, router: Router) -
     client = ResidentClient(app.conversation)
     await client.send("/new")
     await client.click("投诉")
-    await client.send("这个事情拖了很久了一直没人管，希望领导重视一下")
-    first = next(b for b in client.buttons() if b.payload.startswith("cat:") and b.payload != "cat:none")
+    await client.send("我要投诉一个事情，请尽快处理")
+    first = next(
+        b for b in client.buttons() if b.payload.startswith("cat:") and b.payload != "cat:none"
+    )
     await client.press(first.payload)
     if "地点" in client.text():
         await client.send("安宁堡街道桃林村")
@@ -380,8 +382,14 @@ async def test_each_message_is_one_transaction(app: App) -> None:
 
     event.listen(app.engine.sync_engine, "begin", count)
     client = ResidentClient(app.conversation)
-    steps = [("text", "/new"), ("press", "t:complaint"), ("text", CLEAR), ("press", "skip"),
-             ("press", "anon"), ("press", "submit")]
+    steps = [
+        ("text", "/new"),
+        ("press", "t:complaint"),
+        ("text", CLEAR),
+        ("press", "skip"),
+        ("press", "anon"),
+        ("press", "submit"),
+    ]
     for kind, value in steps:
         before = begins
         if kind == "text":
@@ -406,7 +414,9 @@ async def test_concurrent_submits_get_unique_numbers(app: App) -> None:
     assert numbers == [f"AN20261125-{i:04d}" for i in range(1, 13)]
 
 
-async def test_english_texts_by_configuration(db_url: str, router: Router, clock: FixedClock) -> None:
+async def test_english_texts_by_configuration(
+    db_url: str, router: Router, clock: FixedClock
+) -> None:
     """With language = "en" the resident sees English texts."""
     from bot.app import sync_directory
 
@@ -416,6 +426,6 @@ async def test_english_texts_by_configuration(db_url: str, router: Router, clock
         await sync_directory(app.sessionmaker, router)
         client = ResidentClient(app.conversation)
         await client.send("/start")
-        assert [b.label for b in client.buttons()][0] == "Complaint"
+        assert next(b.label for b in client.buttons()) == "Complaint"
     finally:
         await app.close()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import App
 from bot.commands.common import run_with_app
 from handlers.lifecycle import CaseState
-from handlers.views import case_detail, case_row
-from storage.cases import get_case, list_cases
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 
 def register(sub: Any) -> None:
@@ -32,6 +32,9 @@ def register(sub: Any) -> None:
 
 def _show(args: argparse.Namespace) -> int:
     async def body(app: App) -> int:
+        from handlers.views import case_detail
+        from storage.cases import get_case
+
         async with app.sessionmaker() as session:
             case = await get_case(
                 session=session, number=args.number.strip().upper(), with_events=True
@@ -73,6 +76,9 @@ def _show(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     async def body(app: App) -> int:
+        from handlers.views import case_row
+        from storage.cases import list_cases
+
         if args.unit and args.unit not in app.router.unit_names():
             print(f"unknown unit {args.unit!r}; see the directory for exact names", file=sys.stderr)
             return 2

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import App
 from bot.commands.common import run_with_app
-from bot.console import run_console
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 
 def register(sub: Any) -> None:
@@ -20,6 +21,8 @@ def register(sub: Any) -> None:
 
 def _chat(args: argparse.Namespace) -> int:
     async def body(app: App) -> int:
+        from bot.console import run_console
+
         await run_console(app.conversation.handle, user_id=args.user)
         return 0
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from bot.app import App, build_app
 from bot.config import load_settings
 from bot.logs import setup_logging
+
+if TYPE_CHECKING:
+    # Imported lazily below: the app pulls in SQLAlchemy, which quick commands do not need.
+    from bot.app import App
 
 
 def run_with_app(
@@ -18,6 +22,8 @@ def run_with_app(
     setup_logging(log_level or settings.log_level)
 
     async def main() -> int:
+        from bot.app import build_app
+
         app = await build_app(settings)
         try:
             return await body(app)

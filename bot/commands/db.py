@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import App
 from bot.commands.common import run_with_app
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 
 def register(sub: Any) -> None:
