@@ -18,15 +18,18 @@ from handlers.followup.feedback import FeedbackDesk
 from handlers.followup.payloads import is_feedback
 from handlers.intake import Intake
 from handlers.messages import Inbound, Outbound
+from handlers.payloads import RESIDENT, parse
 from handlers.resident import ResidentQueries
+from handlers.residentcases import ResidentCases
 from handlers.turn import Turn
+from handlers.workdesk import WorkDesk
 from storage.drafts import load_draft
 from storage.inbox import claim_message
 from storage.outbox import release_held
 
 log = logging.getLogger(__name__)
 
-_COMMANDS = ("start", "new", "cancel", "mycases", "status", "help")
+_COMMANDS = ("start", "new", "cancel", "mycases", "status", "add", "withdraw", "help")
 
 
 class Conversation:
@@ -38,6 +41,8 @@ class Conversation:
         self.intake = Intake(deps)
         self.queries = ResidentQueries(deps)
         self.feedback = FeedbackDesk(deps)
+        self.resident_cases = ResidentCases(deps)
+        self.desk = WorkDesk(deps)
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         now = self.deps.clock.now()
@@ -74,6 +79,9 @@ class Conversation:
 
     async def _dispatch(self, turn: Turn) -> None:
         inbound = turn.inbound
+        # Staff, dispatchers, supervisors, group chats and desk buttons: never the intake dialog.
+        if await self.desk.handle(turn):
+            return
         row = await load_draft(
             session=turn.session, channel=inbound.channel, user_id=inbound.user_id
         )
@@ -84,6 +92,11 @@ class Conversation:
                 raise UserError("err.unsupported")
             if inbound.choice is None and text.startswith("/"):
                 await self._command(turn, text, state)
+            elif (payload := parse(inbound.choice or "")) and payload.prefix == RESIDENT:
+                # A button under a notification about a filed case; any draft stays as it was.
+                await self.resident_cases.press(turn, payload)
+                if state is not None:
+                    self.intake.prompt_again(turn, state)
             elif inbound.choice is not None and is_feedback(inbound.choice):
                 # An answer to a callback (回访); any draft stays as it was.
                 await self.feedback.answer(turn, inbound.choice)
@@ -130,5 +143,9 @@ class Conversation:
                 await self.intake.cancel(turn)
         elif name == "mycases":
             await self.queries.my_cases(turn)
+        elif name == "add":
+            await self.resident_cases.add_command(turn, argument)
+        elif name == "withdraw":
+            await self.resident_cases.withdraw_command(turn, argument)
         else:
             await self.queries.status(turn, argument)

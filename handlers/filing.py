@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from handlers.casework import move
 from handlers.context import CoreDeps
+from handlers.dispatching import dispatch_case, queue_for_dispatch, resident_buttons
 from handlers.draft import DraftState
 from handlers.lifecycle import CaseState
 from handlers.turn import Turn
@@ -35,17 +37,16 @@ async def file_case(*, turn: Turn, deps: CoreDeps, state: DraftState) -> Case:
     number = await next_case_number(session=session, prefix=deps.policy.case_prefix, day=day)
     decision = state.decision or {}
     unit = decision.get("unit")
-    target = CaseState.DISPATCHED if unit else CaseState.PENDING_DISPATCH
     case = Case(
         number=number,
         resident_id=resident.id,
         channel=inbound.channel,
         request_type=state.request_type,
         urgency="urgent" if decision.get("emergency") else "normal",
-        state=target.value,
+        # Dispatch below moves it on; it starts where every case starts.
+        state=CaseState.SUBMITTED.value,
         category=decision.get("category"),
         subcategory=decision.get("subcategory"),
-        unit_name=unit,
         confidence=decision.get("confidence"),
         description=state.description,
         place_text=state.place_text or decision.get("place"),
@@ -59,7 +60,6 @@ async def file_case(*, turn: Turn, deps: CoreDeps, state: DraftState) -> Case:
         routing=decision,
         created_at=now,
         updated_at=now,
-        dispatched_at=now if unit else None,
     )
     session.add(case)
     await session.flush()
@@ -74,23 +74,39 @@ async def file_case(*, turn: Turn, deps: CoreDeps, state: DraftState) -> Case:
         from_state=None,
         to_state=CaseState.SUBMITTED.value,
     )
-    add_event(
-        session=session,
-        case=case,
-        at=now,
-        actor_kind="system",
-        actor_id=None,
-        action="dispatched" if unit else "pending_dispatch",
-        from_state=CaseState.SUBMITTED.value,
-        to_state=target.value,
-        note=unit,
-        data={"confidence": decision.get("confidence"), "matched": decision.get("matched", [])},
-    )
+    routing_data = {
+        "confidence": decision.get("confidence"),
+        "matched": decision.get("matched", []),
+    }
+    if unit:
+        # The receipt below names the unit, so dispatch need not tell the resident again.
+        await dispatch_case(
+            session=session,
+            deps=deps,
+            case=case,
+            unit=unit,
+            now=now,
+            actor=("system", None),
+            tell_resident=False,
+            data=routing_data,
+        )
+    else:
+        await move(
+            session=session,
+            case=case,
+            to_state=CaseState.PENDING_DISPATCH,
+            now=now,
+            actor=("system", None),
+            action="pending_dispatch",
+            data=routing_data,
+        )
+        await queue_for_dispatch(session=session, deps=deps, case=case, now=now)
     t = deps.texts
     kind = t(f"type.{state.request_type}")
+    buttons = [resident_buttons(deps, case)]
     if unit:
-        turn.say(t("submitted", type=kind, number=number, unit=unit))
+        turn.say(t("submitted", type=kind, number=number, unit=unit), buttons)
     else:
-        turn.say(t("submitted_pending", type=kind, number=number))
-    log.info("case %s filed: unit=%s state=%s", number, unit, target.value)
+        turn.say(t("submitted_pending", type=kind, number=number), buttons)
+    log.info("case %s filed: unit=%s state=%s", number, unit, case.state)
     return case

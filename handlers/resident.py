@@ -11,7 +11,19 @@ from storage.models import Case, CaseEvent
 from storage.residents import get_resident
 
 # Events a resident is shown in /status; internal ones (e.g. notes between staff) are not.
-_RESIDENT_VISIBLE = {"submitted", "dispatched", "pending_dispatch"}
+_RESIDENT_VISIBLE = {
+    "submitted",
+    "dispatched",
+    "pending_dispatch",
+    "assigned",
+    "returned",
+    "signed",
+    "replied",
+    "extension_approved",
+    "resolved",
+    "info_added",
+    "withdrawn",
+}
 
 
 class ResidentQueries:
@@ -82,7 +94,9 @@ class ResidentQueries:
         return case
 
     def _event_line(self, event: CaseEvent) -> str:
-        action = self.t(f"event.{event.action}", unit=event.note or "")
+        # Work-desk events carry the unit in their data; the note is the reply or result text.
+        unit = (event.data or {}).get("unit") or event.note or ""
+        action = self.t(f"event.{event.action}", unit=unit, note=event.note or "")
         return self.t("status.event", time=self._local(event.at, "%m-%d %H:%M"), action=action)
 
     def _local(self, moment: object, fmt: str) -> str:

@@ -1,0 +1,102 @@
+"""The dispatcher (派单员): the queue of cases no unit holds, a menu of every unit, assignment.
+
+An assignment the router did not suggest first is a correction: it is kept as a labelled example
+for retraining (design.md §4).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from handlers import payloads as p
+from handlers.cards import Cards
+from handlers.casework import Refused, actor_of, check_card
+from handlers.context import CoreDeps
+from handlers.dispatching import dispatch_case
+from handlers.lifecycle import CaseState
+from handlers.turn import Turn
+from storage.casequeries import cases_in_states
+from storage.cases import get_case_for_update
+from storage.examples import SOURCE_DISPATCHER, add_example
+from storage.models import Case, StaffMember
+from storage.units import active_units
+
+log = logging.getLogger(__name__)
+
+_QUEUE_SHOWN = 10
+
+
+class DispatchDesk:
+    def __init__(self, deps: CoreDeps) -> None:
+        self.deps = deps
+        self.t = deps.texts
+        self.cards = Cards(deps.texts, deps.zone)
+
+    async def queue(self, turn: Turn) -> None:
+        """/queue: the oldest cases awaiting dispatch, each as a card."""
+        cases = await cases_in_states(
+            session=turn.session, states=[CaseState.PENDING_DISPATCH.value], limit=_QUEUE_SHOWN
+        )
+        if not cases:
+            turn.say(self.t("dispatch.queue_empty"))
+        for case in cases:
+            turn.replies.append(self.cards.dispatcher_card(case))
+
+    async def press(self, turn: Turn, member: StaffMember, payload: p.Payload) -> None:
+        """d:m:<case>:<version>:<page> shows a menu page; d:as:<case>:<version>:<unit> assigns."""
+        if member.role != "dispatcher":
+            raise Refused(f"dispatcher button pressed by {member.role}")
+        case = await self._case(turn, payload)
+        if payload.action == "m" and len(payload.fields) == 3:
+            await self._menu(turn, case, payload.fields[2])
+        elif payload.action == "as" and len(payload.fields) == 3:
+            await self._assign(turn, member, case, payload.fields[2])
+        else:
+            raise Refused("unknown dispatcher action")
+
+    async def _case(self, turn: Turn, payload: p.Payload) -> Case:
+        case_id = payload.int_field(0)
+        case = None
+        if case_id is not None:
+            case = await get_case_for_update(session=turn.session, case_id=case_id)
+        return check_card(
+            case, version=payload.int_field(1), states={CaseState.PENDING_DISPATCH.value}
+        )
+
+    async def _menu(self, turn: Turn, case: Case, page: str) -> None:
+        kind = "subdistrict" if page == "s" else "department"
+        if page != "s" and not (page.startswith("d") and page[1:].isdigit()):
+            raise Refused(f"bad menu page {page!r}")
+        names = [u.name for u in await active_units(session=turn.session) if u.kind == kind]
+        turn.replies.append(self.cards.unit_menu(case, page, names))
+
+    async def _assign(self, turn: Turn, member: StaffMember, case: Case, key: str) -> None:
+        units = [u.name for u in await active_units(session=turn.session)]
+        matches = [name for name in units if p.unit_key(name) == key]
+        if len(matches) != 1:
+            raise Refused(f"unit key {key!r} matches {len(matches)} units")
+        unit = matches[0]
+        routed = (case.routing or {}).get("unit")
+        if unit != routed:
+            add_example(
+                session=turn.session,
+                text=case.description,
+                unit=unit,
+                category=case.category,
+                subcategory=case.subcategory,
+                source=SOURCE_DISPATCHER,
+                case_id=case.id,
+                now=turn.now,
+            )
+        await dispatch_case(
+            session=turn.session,
+            deps=self.deps,
+            case=case,
+            unit=unit,
+            now=turn.now,
+            actor=actor_of(member),
+            action="assigned",
+            data={"routed": routed},
+        )
+        log.info("case %s assigned to %s by staff %s", case.number, unit, member.id)
+        turn.say(self.t("dispatch.assigned", number=case.number, unit=unit))

@@ -1,0 +1,69 @@
+"""Button payloads of the work desk (Telegram callback_data: at most 64 bytes, ASCII only).
+
+Grammar (fields separated by ":"; ids and versions are decimal):
+
+    s:<act>:<case_id>:<version>        a unit's case card: act = sign | reply | ext | ret | done
+    s:rr:<code>                         return reason, inside a return being written
+    s:ed:<days>                         extension length, inside an extension being written
+    s:fin | s:skip | s:x                finish photos / skip the note / drop the input in progress
+    d:m:<case_id>:<version>:<page>      dispatcher's unit menu: page = s (subdistricts) | d<n>
+    d:as:<case_id>:<version>:<unit>     assign to a unit; unit = `unit_key(name)` (6 hex digits)
+    v:ok:<event_id> | v:no:<event_id>   supervisor approves / denies an extension request
+    r:add:<case_id> | r:wd:<case_id>:<version>   resident adds information / withdraws
+
+Everything here comes from the client and is only a request: the handlers check the stored
+role, unit, state and version before acting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+MAX_BYTES = 64
+
+STAFF = "s"
+DISPATCHER = "d"
+SUPERVISOR = "v"
+RESIDENT = "r"
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """A parsed payload: its desk prefix, action and the remaining fields (still untrusted)."""
+
+    prefix: str
+    action: str
+    fields: tuple[str, ...]
+
+    def int_field(self, index: int) -> int | None:
+        if index >= len(self.fields) or not self.fields[index].isdigit():
+            return None
+        return int(self.fields[index])
+
+
+def parse(payload: str) -> Payload | None:
+    parts = payload.split(":")
+    if len(parts) < 2 or len(payload.encode()) > MAX_BYTES:
+        return None
+    return Payload(prefix=parts[0], action=parts[1], fields=tuple(parts[2:]))
+
+
+def build(*parts: object) -> str:
+    payload = ":".join(str(p) for p in parts)
+    # A payload over the limit would be rejected by Telegram when the whole message is sent.
+    assert len(payload.encode()) <= MAX_BYTES, payload
+    return payload
+
+
+def card_action(act: str, case_id: int, version: int) -> str:
+    return build(STAFF, act, case_id, version)
+
+
+def unit_key(name: str) -> str:
+    """A short stable id for a unit name (Chinese names would not fit in 64 bytes with the rest).
+
+    A hash rather than a list index, so a directory change between showing the menu and pressing
+    a button cannot assign the case to a different unit.
+    """
+    return hashlib.sha256(name.encode()).hexdigest()[:6]

@@ -1,0 +1,165 @@
+"""The work desk: every message from unit staff, dispatchers and supervisors, from group chats,
+and every desk button, whoever pressed it, comes here before the resident dialog.
+
+Who may do what is decided from the stored staff record (role and unit), never from the button:
+a desk button pressed by someone without the role is refused, answered briefly and logged.
+Group chats are for the unit's work; anything there from people who are not staff is ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from handlers import payloads as p
+from handlers.casework import Refused
+from handlers.context import CoreDeps
+from handlers.deskviews import DeskViews
+from handlers.dispatchdesk import DispatchDesk
+from handlers.enrolment import Enrolment, in_group
+from handlers.errors import UserError
+from handlers.supervisordesk import SupervisorDesk
+from handlers.turn import Turn
+from handlers.unitdesk import CARD_ACTIONS, STEP_PREFIX, UnitDesk
+from handlers.validation import mask_personal_data
+from storage.drafts import load_draft
+from storage.models import Draft, StaffMember
+from storage.staff import UNIT_ROLES, staff_by_identity
+
+log = logging.getLogger(__name__)
+
+_DESK_PREFIXES = frozenset({p.STAFF, p.DISPATCHER, p.SUPERVISOR})
+# Commands only people of these roles may use.
+_ROLE_COMMANDS = {
+    "cases": UNIT_ROLES,
+    "queue": frozenset({"dispatcher"}),
+    "overdue": frozenset({"supervisor"}),
+    "stats": frozenset({"supervisor"}),
+}
+
+
+class WorkDesk:
+    def __init__(self, deps: CoreDeps) -> None:
+        self.t = deps.texts
+        self.enrolment = Enrolment(deps)
+        self.unit = UnitDesk(deps)
+        self.dispatch = DispatchDesk(deps)
+        self.supervise = SupervisorDesk(deps)
+        self.views = DeskViews(deps)
+
+    async def handle(self, turn: Turn) -> bool:
+        """Handle the message if it belongs to the desk; False hands it to the resident side."""
+        inbound = turn.inbound
+        text = (inbound.text or "").strip()
+        command, argument = None, ""
+        if inbound.choice is None and text.startswith("/"):
+            name, _, argument = text[1:].partition(" ")
+            # Telegram appends the bot's name in groups: /join@AnningHotlineBot.
+            command = name.split("@", 1)[0].lower()
+        try:
+            if command == "join":
+                await self.enrolment.join(turn, argument)
+                return True
+            if command == "bindgroup":
+                await self.enrolment.bind_group(turn, argument)
+                return True
+            member = await staff_by_identity(
+                session=turn.session, channel=inbound.channel, external_id=inbound.user_id
+            )
+            if member is None:
+                return self._outsider(turn)
+            await self._member(turn, member, command, argument)
+        except Refused as refusal:
+            self._log_refusal(turn, refusal.reason)
+            turn.say(self.t(refusal.key))
+        except UserError as error:
+            turn.say(self.t(error.key, **error.values))
+        return True
+
+    def _outsider(self, turn: Turn) -> bool:
+        """Someone who is not staff: a desk button is refused; a group message is ignored."""
+        choice = turn.inbound.choice
+        parsed = p.parse(choice) if choice is not None else None
+        if parsed is not None and parsed.prefix in _DESK_PREFIXES:
+            raise Refused("desk button pressed by someone who is not staff")
+        # Not ours: the resident side takes it, unless it was said in a group.
+        return in_group(turn)
+
+    async def _member(
+        self, turn: Turn, member: StaffMember, command: str | None, argument: str
+    ) -> None:
+        inbound = turn.inbound
+        if command is not None:
+            await self._command(turn, member, command, argument)
+            return
+        draft = await self._staff_draft(turn)
+        if inbound.choice is not None:
+            parsed = p.parse(inbound.choice)
+            if parsed is None:
+                raise Refused("unparseable payload")
+            if parsed.prefix == p.STAFF and parsed.action in CARD_ACTIONS:
+                await self.unit.press(turn, member, parsed)
+            elif parsed.prefix == p.DISPATCHER:
+                await self.dispatch.press(turn, member, parsed)
+            elif parsed.prefix == p.SUPERVISOR:
+                await self.supervise.press(turn, member, parsed)
+            elif parsed.prefix == p.STAFF and draft is not None:
+                await self.unit.resume(turn, member, draft)
+            else:
+                raise Refused("button not offered to this member now")
+            return
+        if draft is not None:
+            if inbound.unsupported is not None:
+                raise UserError("err.unsupported")
+            await self.unit.resume(turn, member, draft)
+        elif not in_group(turn):
+            # Staff talk among themselves in their group; only a private chat gets the help.
+            self._help(turn, member)
+
+    async def _command(self, turn: Turn, member: StaffMember, command: str, argument: str) -> None:
+        allowed = _ROLE_COMMANDS.get(command)
+        if allowed is not None and member.role not in allowed:
+            raise Refused(f"/{command} is not for a {member.role}")
+        if command in ("start", "help"):
+            self._help(turn, member)
+        elif command == "cancel":
+            if await self._staff_draft(turn) is None:
+                turn.say(self.t("desk.nothing_pending"))
+            else:
+                await self.unit.drop(turn)
+        elif command == "case":
+            await self.views.show_case(turn, member, argument)
+        elif command == "cases":
+            await self.views.unit_cases(turn, member)
+        elif command == "queue":
+            await self.dispatch.queue(turn)
+        elif command == "overdue":
+            await self.supervise.overdue(turn)
+        elif command == "stats":
+            await self.supervise.stats(turn, argument)
+        else:
+            raise UserError("desk.unknown_command", command=f"/{command}"[:32])
+
+    async def _staff_draft(self, turn: Turn) -> Draft | None:
+        """The member's desk input in progress (an old resident draft of theirs is not one)."""
+        inbound = turn.inbound
+        draft = await load_draft(
+            session=turn.session, channel=inbound.channel, user_id=inbound.user_id
+        )
+        return draft if draft is not None and draft.step.startswith(STEP_PREFIX) else None
+
+    def _help(self, turn: Turn, member: StaffMember) -> None:
+        key = "staff" if member.role in UNIT_ROLES else member.role
+        role = self.t(f"role.{member.role}")
+        turn.say(self.t(f"desk.help.{key}", unit=member.unit_name, role=role))
+
+    def _log_refusal(self, turn: Turn, reason: str) -> None:
+        inbound = turn.inbound
+        what = inbound.choice or mask_personal_data((inbound.text or "")[:64])
+        log.warning(
+            "refused %s/%s (chat %s) %r: %s",
+            inbound.channel,
+            inbound.user_id,
+            inbound.chat_id,
+            what,
+            reason,
+        )
