@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from nlp.router import Router
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.outbox.registry import SenderRegistry
 from handlers.clock import Clock, SystemClock
 from handlers.context import CoreDeps, IntakePolicy
 from handlers.core import Conversation
 from handlers.texts import Texts
 from handlers.workcalendar import WorkCalendar
+from nlp.router import Router
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade
 from storage.units import UnitRecord, sync_units
@@ -29,6 +30,8 @@ class App:
     router: Router
     deps: CoreDeps
     conversation: Conversation
+    # Channels register their outbox senders here at start-up (see bot.outbox.registry).
+    senders: SenderRegistry = field(default_factory=SenderRegistry)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -19,6 +19,10 @@ _COMMAND_MODULES = (
     "bot.commands.chat",
     "bot.commands.cases",
     "bot.commands.run",
+    "bot.commands.sweep",
+    "bot.commands.outbox",
+    "bot.commands.report",
+    "bot.commands.staff",
 )
 
 

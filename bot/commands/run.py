@@ -1,18 +1,21 @@
-"""`hotline run`: start every configured channel in one event loop.
+"""`hotline run`: start every configured channel in one event loop, with the scheduled jobs.
 
 With no messaging channel configured (the embedded default), it runs the console channel, so
-`make run` gives a working bot in the terminal straight away.
+`make run` gives a working bot in the terminal straight away. The outbox sender and the
+follow-up sweep run beside the channels (see bot.scheduler); a channel that can receive pushes
+registers its sender in `app.senders` before the jobs start.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.app import App
 from bot.commands.common import run_with_app
-
-if TYPE_CHECKING:
-    from bot.app import App
+from bot.console import run_console
+from bot.outbox.console import ConsoleSender
+from bot.scheduler import Jobs, build_outbox_sender, build_sweep
 
 
 def register(sub: Any) -> None:
@@ -26,9 +29,13 @@ def register(sub: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     async def body(app: App) -> int:
-        from bot.console import run_console
-
-        await run_console(app.conversation.handle, user_id=args.user)
+        app.senders.register(ConsoleSender())
+        jobs = Jobs(app, sweep=build_sweep(app), sender=build_outbox_sender(app))
+        jobs.start()
+        try:
+            await run_console(app.conversation.handle, user_id=args.user)
+        finally:
+            await jobs.stop()
         return 0
 
     return run_with_app(args, body, log_level="WARNING")

@@ -1,0 +1,138 @@
+"""Scheduled jobs (APScheduler 3, AsyncIOScheduler): outbox drain, sweep, digest, bulletin.
+
+The jobs hold no state of their own: each reads what is due from the database, so a restart or a
+second instance neither loses nor repeats anything, and the in-memory job store is enough
+(APScheduler's SQLAlchemyJobStore blocks the loop and cannot be shared by processes anyway). The
+digest and bulletin jobs only make those two punctual: the sweep sends them too, once their
+time has come, if a job was missed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app import App
+from bot.config import OutboxSettings, SchedulerSettings
+from bot.outbox.policy import OutboxPolicy
+from bot.outbox.sender import OutboxSender
+from handlers.followup.periodic import PeriodicSchedule
+from handlers.followup.sweep import Sweep
+
+log = logging.getLogger(__name__)
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def outbox_policy(settings: OutboxSettings) -> OutboxPolicy:
+    return OutboxPolicy(
+        max_attempts=settings.max_attempts,
+        base_backoff=timedelta(seconds=settings.base_backoff_seconds),
+        max_backoff=timedelta(seconds=settings.max_backoff_seconds),
+        batch_size=settings.batch_size,
+        concurrency=settings.concurrency,
+        lease=timedelta(seconds=settings.lease_seconds),
+    )
+
+
+def periodic_schedule(settings: SchedulerSettings) -> PeriodicSchedule:
+    return PeriodicSchedule(
+        digest_time=settings.digest_time,
+        bulletin_weekday=_WEEKDAYS.index(settings.bulletin_weekday),
+        bulletin_time=settings.bulletin_time,
+    )
+
+
+def build_sweep(app: App) -> Sweep:
+    scheduler = app.settings.scheduler
+    return Sweep(app.deps, periodic_schedule(scheduler), batch_size=scheduler.sweep_batch_size)
+
+
+def build_outbox_sender(app: App) -> OutboxSender:
+    return OutboxSender(
+        sessionmaker=app.sessionmaker,
+        senders=app.senders,
+        clock=app.deps.clock,
+        policy=outbox_policy(app.settings.outbox),
+    )
+
+
+class Jobs:
+    """The process's scheduler and its four jobs."""
+
+    def __init__(self, app: App, *, sweep: Sweep, sender: OutboxSender) -> None:
+        self.app = app
+        self.sweep = sweep
+        self.sender = sender
+        self.scheduler = AsyncIOScheduler(timezone=app.deps.zone)
+
+    def start(self) -> None:
+        """Add the jobs and start; call inside the running event loop."""
+        settings = self.app.settings.scheduler
+        schedule = periodic_schedule(settings)
+        # Two instances allowed so a long drain never earns APScheduler's "skipped" warning each
+        # second; the sender's own lock turns the overlapping one into a no-op.
+        self.scheduler.add_job(
+            self._guard("outbox", self.sender.drain),
+            "interval",
+            seconds=settings.outbox_interval_seconds,
+            id="outbox",
+            max_instances=2,
+            coalesce=True,
+        )
+        self.scheduler.add_job(
+            self._guard("sweep", self.sweep.run),
+            "interval",
+            seconds=settings.sweep_interval_seconds,
+            id="sweep",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.add_job(
+            self._guard("digest", self._digest),
+            "cron",
+            hour=schedule.digest_time.hour,
+            minute=schedule.digest_time.minute,
+            id="digest",
+            coalesce=True,
+        )
+        self.scheduler.add_job(
+            self._guard("bulletin", self._bulletin),
+            "cron",
+            day_of_week=settings.bulletin_weekday,
+            hour=schedule.bulletin_time.hour,
+            minute=schedule.bulletin_time.minute,
+            id="bulletin",
+            coalesce=True,
+        )
+        self.scheduler.start()
+        log.info("scheduler started: %s", ", ".join(job.id for job in self.scheduler.get_jobs()))
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    async def _digest(self) -> object:
+        now = self.app.deps.clock.now()
+        async with self.app.sessionmaker() as session, session.begin():
+            return await self.sweep.periodic.send_digest(session, now)
+
+    async def _bulletin(self) -> object:
+        now = self.app.deps.clock.now()
+        async with self.app.sessionmaker() as session, session.begin():
+            return await self.sweep.periodic.send_bulletin(session, now)
+
+    @staticmethod
+    def _guard(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            try:
+                await job()
+            except Exception:
+                # The next run tries again from what the database says; nothing is lost.
+                log.exception("scheduled job %s failed", name)
+
+        run.__name__ = f"hotline_{name}"
+        return run
