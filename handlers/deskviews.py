@@ -15,6 +15,8 @@ from storage.cases import get_case
 from storage.models import CaseEvent, StaffMember
 from storage.staff import UNIT_ROLES
 
+# Actor kinds with a label; another module's new kind is shown as it is stored, not a crash.
+_ACTOR_KINDS = frozenset({"resident", "system", "staff", "dispatcher", "supervisor"})
 _OPEN_AT_UNIT = (
     CaseState.DISPATCHED.value,
     CaseState.ACCEPTED.value,
@@ -72,12 +74,13 @@ class DeskViews:
         turn.say("\n".join(lines))
 
     def _event_line(self, event: CaseEvent) -> str:
-        actor = event.actor_kind
+        kind = event.actor_kind
+        actor = self.t(f"actor.{kind}") if kind in _ACTOR_KINDS else kind
         note = mask_personal_data(event.note) if event.note else ""
         return self.t(
             "super.event",
             time=self.cards.local(event.at),
-            actor=self.t(f"actor.{actor}"),
+            actor=actor,
             action=event.action,
             note=note,
         ).rstrip()

@@ -20,15 +20,10 @@ from handlers.extensions import APPROVED, DENIED, REQUESTED, extension_status
 from handlers.lifecycle import CaseState
 from handlers.messages import Outbound
 from handlers.payloads import Payload
+from handlers.report import build_report, format_report
 from handlers.sla import SlaError, extend
 from handlers.turn import Turn
-from storage.casequeries import (
-    count_created,
-    count_events,
-    count_in_states,
-    count_overdue,
-    overdue_cases,
-)
+from storage.casequeries import overdue_cases
 from storage.cases import get_case_for_update
 from storage.models import Case, CaseEvent, StaffMember
 
@@ -36,7 +31,6 @@ log = logging.getLogger(__name__)
 
 UNSIGNED = (CaseState.DISPATCHED.value,)
 HANDLING = (CaseState.ACCEPTED.value, CaseState.REOPENED.value)
-OPEN = (CaseState.PENDING_DISPATCH.value, *UNSIGNED, *HANDLING)
 PERIODS = ("today", "week", "month")
 
 
@@ -78,26 +72,19 @@ class SupervisorDesk:
     # -- /stats ---------------------------------------------------------------------------------
 
     async def stats(self, turn: Turn, argument: str) -> None:
-        """Counts for a period. A minimal stand-in until the report module (issue 4) is wired."""
+        """Figures for cases received since the start of today, this week or this month."""
         period = argument.strip().lower() or "today"
         if period not in PERIODS:
             raise UserError("super.stats_usage")
-        start = self._period_start(turn.now, period)
-        session = turn.session
-        turn.say(
-            self.t(
-                "super.stats",
-                period=self.t(f"super.period.{period}"),
-                created=await count_created(session=session, start=start, end=turn.now),
-                resolved=await count_events(
-                    session=session, action="resolved", start=start, end=turn.now
-                ),
-                open=await count_in_states(session=session, states=OPEN),
-                overdue=await count_overdue(
-                    session=session, unsigned=UNSIGNED, handling=HANDLING, now=turn.now
-                ),
-            )
+        report = await build_report(
+            turn.session,
+            start=self._period_start(turn.now, period),
+            end=turn.now,
+            unit=None,
+            now=turn.now,
+            calendar=self.deps.calendar,
         )
+        turn.say(format_report(report, self.t, zone=self.deps.zone))
 
     def _period_start(self, now: datetime, period: str) -> datetime:
         local = now.astimezone(self.deps.zone).replace(hour=0, minute=0, second=0, microsecond=0)

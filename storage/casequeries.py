@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Case, CaseEvent
@@ -62,31 +62,3 @@ async def overdue_cases(
         .limit(limit)
     )
     return (await session.execute(statement)).scalars().all()
-
-
-async def count_created(*, session: AsyncSession, start: datetime, end: datetime) -> int:
-    statement = select(func.count()).where(Case.created_at >= start, Case.created_at < end)
-    return int((await session.execute(statement)).scalar_one())
-
-
-async def count_events(
-    *, session: AsyncSession, action: str, start: datetime, end: datetime
-) -> int:
-    statement = select(func.count()).where(
-        CaseEvent.action == action, CaseEvent.at >= start, CaseEvent.at < end
-    )
-    return int((await session.execute(statement)).scalar_one())
-
-
-async def count_in_states(*, session: AsyncSession, states: Collection[str]) -> int:
-    statement = select(func.count()).where(Case.state.in_(list(states)))
-    return int((await session.execute(statement)).scalar_one())
-
-
-async def count_overdue(
-    *, session: AsyncSession, unsigned: Collection[str], handling: Collection[str], now: datetime
-) -> int:
-    statement = select(func.count()).where(
-        _overdue_clause(unsigned=unsigned, handling=handling, now=now)
-    )
-    return int((await session.execute(statement)).scalar_one())
