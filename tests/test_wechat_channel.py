@@ -16,8 +16,7 @@ from bot.delivery import DeliveryStatus
 from handlers.clock import FixedClock
 from handlers.messages import Button, Outbound
 from storage.models import Case, Resident, WeChatContact
-from tests.fakes.wechat_api import WeChatSide
-from tests.wechat_support import Rig, make_rig, number_of
+from tests.fakes.wechat_api import Rig, WeChatSide, make_rig, number_of
 
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
 NUMBER = re.compile(r"AN20261125-\d{4}")
