@@ -1,0 +1,37 @@
+"""The Telegram `ChannelSender`: how the outbox sender pushes through a running bot."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.delivery import DeliveryResult, DeliveryStatus
+from bot.telegram.types import DeliveryError, TelegramChannel
+from handlers.messages import Outbound
+
+log = logging.getLogger(__name__)
+
+
+class TelegramSender:
+    """Delivers outbox pushes through the channel's throttled `send` (rate limits, 429s)."""
+
+    channel = "telegram"
+
+    def __init__(self, telegram: TelegramChannel) -> None:
+        self._telegram = telegram
+
+    async def deliver(self, recipient: str, message: Outbound) -> DeliveryResult:
+        try:
+            await self._telegram.send(recipient, message)
+        except DeliveryError as error:
+            if error.sent_message_ids:
+                # Part of a long message went out; a retry repeats those parts. Rare (a 429
+                # storm outlasting the throttle's own retries), and better than losing the rest.
+                log.warning("telegram push to %s partly sent before failing", recipient)
+            if error.permanent:
+                return DeliveryResult(DeliveryStatus.FAILED, reason=str(error))
+            return DeliveryResult(
+                DeliveryStatus.RETRY, retry_after=error.retry_after, reason=str(error)
+            )
+        except (OSError, TimeoutError) as error:
+            return DeliveryResult(DeliveryStatus.RETRY, reason=f"network: {error}")
+        return DeliveryResult.sent()
