@@ -23,6 +23,7 @@ _COMMAND_MODULES = (
     "bot.commands.outbox",
     "bot.commands.report",
     "bot.commands.staff",
+    "bot.commands.wechat",
 )
 
 

@@ -235,7 +235,14 @@ async def test_two_instances_share_one_token(rig: Rig, app: App) -> None:
     """Two channels on one database fetch the access token once between them."""
     from bot.wechat.channel import build_parts
 
-    second = build_parts(rig.channel.settings, app.deps, app.sessionmaker)
+    deps = app.deps
+    second = build_parts(
+        rig.channel.settings,
+        sessionmaker=app.sessionmaker,
+        clock=deps.clock,
+        texts=deps.texts,
+        zone=deps.zone,
+    )
     tokens = await asyncio.gather(rig.channel.parts.token.get(), second.token.get())
     assert tokens[0] == tokens[1]
     assert rig.api.token_fetches == 1

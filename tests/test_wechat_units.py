@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 
+from bot.cli import main
 from bot.config import Settings, WeChatMenuItem, WeChatSettings, load_settings
 from bot.wechat.choices import STALE_CHOICE, choice_for, chosen_number, render, split_text
 from bot.wechat.coords import gcj02_to_wgs84, wgs84_to_gcj02
 from bot.wechat.menu import MenuError, action_of_key, key_of_action, menu_definition
 from handlers.messages import Button, Outbound
 from handlers.texts import Texts
+from tests.fakes.wechat_api import AES_KEY, APP_ID, SECRET, TOKEN, FakeWeChatAPI
 
 
 def test_buttons_become_numbered_choices_across_replies() -> None:
@@ -103,3 +108,21 @@ def test_wechat_secrets_come_from_env_and_configured_needs_them_all() -> None:
     assert full.configured and "s3cret" not in repr(full)
     with pytest.raises(ValueError, match="EncodingAESKey"):
         WeChatSettings(encoding_aes_key="short")  # type: ignore[arg-type]
+
+
+async def test_hotline_wechat_menu_pushes_the_menu(tmp_path: Path) -> None:
+    """`hotline wechat menu` fetches a token into the database and creates the menu."""
+    async with FakeWeChatAPI() as api:
+        config = tmp_path / "c.toml"
+        config.write_text(
+            f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/h.db"\n'
+            f'[wechat]\napp_id = "{APP_ID}"\nsecret = "{SECRET}"\ntoken = "{TOKEN}"\n'
+            f'encoding_aes_key = "{AES_KEY}"\napi_base_url = "{api.base_url}"\n',
+            encoding="utf-8",
+        )
+        code = await asyncio.to_thread(main, ["--config", str(config), "wechat", "menu"])
+        assert code == 0
+        [menu] = api.menus
+        assert menu == menu_definition(WeChatSettings().menu)
+        shown = await asyncio.to_thread(main, ["wechat", "menu", "--show"])
+        assert shown == 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,7 +23,9 @@ from bot.wechat.sender import WeChatSender
 from bot.wechat.server import CallbackServer
 from bot.wechat.token import SharedAccessToken
 from bot.wechat.turns import ConversationCore, WeChatTurns
+from handlers.clock import Clock
 from handlers.context import CoreDeps
+from handlers.texts import Texts
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +46,14 @@ class WeChatParts:
 
 
 def build_parts(
-    settings: WeChatSettings, deps: CoreDeps, sessionmaker: async_sessionmaker[AsyncSession]
+    settings: WeChatSettings,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    texts: Texts,
+    zone: ZoneInfo,
 ) -> WeChatParts:
+    """The API side alone (no core, no router): what `hotline wechat menu` needs."""
     if not settings.configured:
         raise ValueError("[wechat] needs app_id, secret, token (and encoding_aes_key)")
     assert settings.app_id is not None and settings.secret is not None
@@ -56,16 +65,16 @@ def build_parts(
     )
     api = WeChatApi(client, timeout=settings.api_timeout_seconds)
     token = SharedAccessToken(
-        app_id=settings.app_id, api=api, sessionmaker=sessionmaker, clock=deps.clock
+        app_id=settings.app_id, api=api, sessionmaker=sessionmaker, clock=clock
     )
     sender = WeChatSender(
         settings=settings,
         api=api,
         token=token,
         sessionmaker=sessionmaker,
-        clock=deps.clock,
-        texts=deps.texts,
-        zone=deps.zone,
+        clock=clock,
+        texts=texts,
+        zone=zone,
     )
     return WeChatParts(settings=settings, api=api, token=token, sender=sender)
 
@@ -82,7 +91,13 @@ class WeChatChannel:
         sessionmaker: async_sessionmaker[AsyncSession],
     ) -> None:
         self.settings = settings
-        self.parts = build_parts(settings, deps, sessionmaker)
+        self.parts = build_parts(
+            settings,
+            sessionmaker=sessionmaker,
+            clock=deps.clock,
+            texts=deps.texts,
+            zone=deps.zone,
+        )
         turns = WeChatTurns(
             core=core, sessionmaker=sessionmaker, clock=deps.clock, texts=deps.texts
         )

@@ -1,0 +1,74 @@
+"""`hotline wechat menu`: push the configured custom menu to the 公众号 (or `--show` it)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from bot.config import Settings
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser("wechat", help="WeChat Official Account")
+    commands = parser.add_subparsers(dest="wechat_command", required=True, metavar="COMMAND")
+    menu = commands.add_parser("menu", help="push the [wechat.menu] custom menu")
+    menu.add_argument(
+        "--show", action="store_true", help="print the menu JSON instead of pushing it"
+    )
+    menu.set_defaults(func=_menu)
+
+
+def _menu(args: argparse.Namespace) -> int:
+    # Heavy imports here, not at start-up of every command.
+    from bot.config import load_settings
+    from bot.logs import setup_logging
+    from bot.wechat.api import WeChatApiError
+    from bot.wechat.menu import MenuError, menu_definition
+
+    settings = load_settings(args.config)
+    setup_logging(settings.log_level)
+    try:
+        definition = menu_definition(settings.wechat.menu)
+    except MenuError as exc:
+        print(f"hotline: [wechat.menu]: {exc}", file=sys.stderr)
+        return 2
+    if args.show:
+        print(json.dumps(definition, ensure_ascii=False, indent=2))
+        return 0
+    if not settings.wechat.configured:
+        print("hotline: [wechat] is not configured (app_id, secret, token...)", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_push(settings))
+    except WeChatApiError as exc:
+        print(f"hotline: WeChat refused the menu: {exc}", file=sys.stderr)
+        return 1
+    print("menu pushed; WeChat shows it to followers within minutes")
+    return 0
+
+
+async def _push(settings: Settings) -> None:
+    from bot.wechat.channel import build_parts
+    from handlers.clock import SystemClock
+    from handlers.texts import Texts
+    from handlers.workcalendar import WorkCalendar
+    from storage.db import create_engine, create_sessionmaker
+    from storage.migrate import upgrade
+
+    engine = create_engine(settings.database.url)
+    try:
+        # The shared access token lives in the database: the same one the bot uses.
+        await upgrade(engine)
+        parts = build_parts(
+            settings.wechat,
+            sessionmaker=create_sessionmaker(engine),
+            clock=SystemClock(),
+            texts=Texts(settings.language),
+            zone=WorkCalendar(settings.calendar).timezone,
+        )
+        await parts.push_menu()
+    finally:
+        await engine.dispose()
