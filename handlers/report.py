@@ -231,7 +231,7 @@ async def build_report(
     )
     if unit is not None:
         overdue = overdue.where(Case.unit_name == unit)
-    for (name,) in (await session.execute(overdue)).tuples():
+    for (name,) in (await session.execute(overdue)).all():
         per_unit.setdefault(name, UnitFigures(name)).overdue_now += 1
 
     units = sorted(per_unit.values(), key=lambda f: (f.unit is None, f.unit or ""))

@@ -207,7 +207,7 @@ async def overdue_by_unit(session: AsyncSession, now: datetime) -> list[UnitOver
         .order_by(Case.unit_name, Case.handle_deadline)
     )
     units: dict[str, tuple[int, list[str]]] = {}
-    for unit, number, deadline, escalated_for in result.tuples():
+    for unit, number, deadline, escalated_for in result.all():
         count, escalated = units.get(unit or "-", (0, []))
         if escalated_for is not None and escalated_for == deadline:
             escalated.append(number)
