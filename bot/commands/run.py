@@ -9,6 +9,7 @@ registers its sender in `app.senders` before the jobs start.
 from __future__ import annotations
 
 import argparse
+import asyncio
 from typing import Any
 
 from bot.app import App
@@ -29,13 +30,24 @@ def register(sub: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     async def body(app: App) -> int:
+        from bot.wechat.channel import channel_for  # wechatpy only when `run` runs
+
         app.senders.register(ConsoleSender())
+        wechat = channel_for(app)
+        if wechat is not None:
+            await wechat.start()
+            app.senders.register(wechat.sender)
         jobs = Jobs(app, sweep=build_sweep(app), sender=build_outbox_sender(app))
         jobs.start()
         try:
-            await run_console(app.conversation.handle, user_id=args.user)
+            if wechat is not None and not args.console:
+                await asyncio.Event().wait()  # serve until interrupted (Ctrl-C)
+            else:
+                await run_console(app.conversation.handle, user_id=args.user)
         finally:
             await jobs.stop()
+            if wechat is not None:
+                await wechat.stop()
         return 0
 
     return run_with_app(args, body, log_level="WARNING")
