@@ -81,6 +81,9 @@ async def run_console(
         line = await loop.run_in_executor(None, source.readline)
         if not line:
             break
-        if not line.strip() and not interactive:
-            continue
+        if not interactive:
+            if not line.strip():
+                continue
+            # Echo piped input so a scripted transcript reads like the conversation it was.
+            print(f"> {line.rstrip()}", file=session._out)
         await session.send_line(line)
