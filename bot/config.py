@@ -78,7 +78,7 @@ class WeChatTemplateSettings(_Table):
 
     kind: Literal["template", "subscribe"] = "template"
     template_id: str
-    # Template field -> text with {summary} (first line of the push), {text} and {time}.
+    # Template field -> text with {summary} (first line of the push), {text}, {time}, {notice}.
     fields: dict[str, str] = Field(default_factory=lambda: {"first": "{summary}"})
     # Values longer than this are cut (subscribe "thing" fields take at most 20 characters).
     max_field_chars: int = Field(default=20, ge=1, le=200)

@@ -138,3 +138,25 @@ async def test_template_notice_outside_the_window(app: App, clock: FixedClock) -
         assert notice["data"]["first"]["value"] == "工单已办结。"
         assert notice["data"]["keyword1"]["value"] == "2026-11-27 12:00"
         assert rig.api.kf_sent == []
+
+
+async def test_outbox_sender_drives_the_wechat_sender_end_to_end(rig: Rig) -> None:
+    """Queued pushes go out by 客服 API; outside the window they are held, then released."""
+    from bot.outbox.registry import SenderRegistry
+    from bot.outbox.sender import OutboxSender
+
+    registry = SenderRegistry()
+    registry.register(rig.channel.sender)
+    outbox = OutboxSender(sessionmaker=rig.app.sessionmaker, senders=registry, clock=rig.clock)
+    await rig.side.event(OPENID, "subscribe")
+    await _queue_push(rig, "case-1:signed", "承办单位已签收您的工单。")
+    assert (await outbox.drain()).sent == 1
+    rig.clock.advance(timedelta(hours=49))
+    rig.api.close_window(OPENID)
+    late = await _queue_push(rig, "case-1:reply", "承办单位回复：已安排维修。")
+    assert (await outbox.drain()).held == 1
+    assert (await _row(rig, late)).status == "held"
+    reply = await rig.side.text(OPENID, "修好了吗")
+    assert "1条工单通知" in (reply.content or "")
+    assert (await outbox.drain()).sent == 1
+    assert rig.api.texts_to(OPENID) == ["承办单位已签收您的工单。", "承办单位回复：已安排维修。"]

@@ -190,6 +190,7 @@ class WeChatSender:
         values = {
             "summary": summary,
             "text": text,
+            "notice": self._texts("wechat.template_summary"),
             "time": self._clock.now().astimezone(self._zone).strftime("%Y-%m-%d %H:%M"),
         }
         limit = template.max_field_chars
