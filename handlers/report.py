@@ -3,7 +3,8 @@
 Definitions (all per unit and in total; a case counts for the unit that holds it now):
 
 * The cohort is the cases received (受理) in [start, end); every figure but "overdue now" is about
-  the cohort, as the log stood at min(end, now).
+  the cohort as the log stands at `now` (the time of reporting), so last month's report shows
+  how last month's cases have fared until today.
 * closed (办结): cohort cases resolved at least once; in progress (在办): cohort cases whose
   state was still open (not resolved, closed or cancelled).
 * closure rate = closed / received.
@@ -205,7 +206,7 @@ async def build_report(
     calendar: WorkCalendar,
 ) -> Report:
     """Figures for cases received in [start, end), per unit and in total."""
-    cutoff = min(end, now)
+    cutoff = now + timedelta(microseconds=1)  # events at `now` itself count
     cohort = select(Case).where(Case.created_at >= start, Case.created_at < end)
     if unit is not None:
         cohort = cohort.where(Case.unit_name == unit)
