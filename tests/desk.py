@@ -11,7 +11,10 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import App
+from handlers import filing
+from handlers.draft import DraftState
 from handlers.messages import Inbound, Outbound
+from handlers.turn import Turn
 from storage.models import Case, OutboxMessage
 from storage.staff import create_invite
 from tests.support import ResidentClient, texts
@@ -85,6 +88,25 @@ async def file_case(app: App, description: str = CLEAR, *, user_id: str = "r1") 
     match = NUMBER.search(texts(replies))
     assert match, texts(replies)
     return match.group(0)
+
+
+async def file_pending(app: App, *, user_id: str = "r1") -> str:
+    """A case the router could not place (待派单), filed as intake would file it."""
+    state = DraftState(
+        request_type="question",
+        description="我想问一下这个事情应该找谁办理比较好",
+        decision={
+            "unit": None,
+            "category": "社会保障",
+            "alternatives": [{"unit": "区民政局"}, {"unit": "区人力资源和社会保障局"}],
+        },
+        anonymous=True,
+    )
+    inbound = Inbound(channel="telegram", user_id=user_id, chat_id=user_id)
+    async with app.sessionmaker() as session, session.begin():
+        turn = Turn(session=session, inbound=inbound, now=app.deps.clock.now())
+        case = await filing.file_case(turn=turn, deps=app.deps, state=state)
+        return case.number
 
 
 async def case_by_number(app: App, number: str) -> Case:
