@@ -107,9 +107,10 @@ class WorkDesk:
             else:
                 raise Refused("button not offered to this member now")
             return
-        if draft is not None:
-            if inbound.unsupported is not None:
+        if inbound.unsupported is not None:
+            if not in_group(turn):
                 raise UserError("err.unsupported")
+        elif draft is not None:
             await self.unit.resume(turn, member, draft)
         elif not in_group(turn):
             # Staff talk among themselves in their group; only a private chat gets the help.
