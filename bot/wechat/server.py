@@ -140,9 +140,13 @@ class CallbackServer:
             await asyncio.wait_for(turn.done.wait(), self._budget)
         except TimeoutError:
             log.info("wechat: %s not answered within %.1f s", incoming.key, self._budget)
-        # The single point of decision: a turn finishing a moment later sees `passive` False.
-        passive = turn.done.is_set()
-        turn.passive.set_result(passive)
+        finally:
+            # The single point of decision: a turn finishing a moment later sees `passive`
+            # False and sends by the customer-service API, as does one whose request was
+            # cancelled (the connection dropped) while it waited.
+            if not turn.passive.done():
+                turn.passive.set_result(turn.done.is_set() and not _cancelling())
+        passive = turn.passive.result()
         return turn.rendered.text if passive and turn.rendered is not None else ""
 
     def _finished(self, task: asyncio.Task[None], key: str) -> None:
@@ -189,6 +193,11 @@ class CallbackServer:
                     now=now,
                 )
         log.info("wechat: late reply to %s queued in the outbox", incoming.openid)
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _refuse(request: web.Request, rejected: CallbackRejected) -> web.Response:
