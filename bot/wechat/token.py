@@ -85,6 +85,16 @@ class SharedAccessToken:
                     lease_for=LEASE,
                 )
             if leased:
+                # Another instance may have stored a fresh token between our read and our lease
+                # (it gives the lease up in the same commit): check again before fetching.
+                fresh, fresh_expiry = await self._stored()
+                if (
+                    fresh is not None
+                    and fresh_expiry is not None
+                    and fresh_expiry - now > REFRESH_MARGIN
+                ):
+                    await self._release()
+                    return fresh
                 return await self._fetch_and_store()
             if token is not None and expires_at is not None and expires_at > now:
                 return token  # still valid; the lease holder is refreshing it
@@ -92,19 +102,18 @@ class SharedAccessToken:
                 raise WeChatApiError(None, "no access token: another instance holds the lease")
             await asyncio.sleep(_POLL)
 
+    async def _release(self) -> None:
+        async with self._sessionmaker() as session, session.begin():
+            await store_token(
+                session=session, app_id=self._app_id, owner=self._owner, token=None, expires_at=None
+            )
+
     async def _fetch_and_store(self) -> str:
         try:
             fetched = await self._api.fetch_token()
         except WeChatApiError:
             log.exception("wechat: fetching the access token failed")
-            async with self._sessionmaker() as session, session.begin():
-                await store_token(
-                    session=session,
-                    app_id=self._app_id,
-                    owner=self._owner,
-                    token=None,
-                    expires_at=None,
-                )
+            await self._release()
             raise
         expires_at = self._clock.now() + timedelta(seconds=fetched.expires_in)
         async with self._sessionmaker() as session, session.begin():
