@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app import App
 from bot.config import WeChatSettings
 from bot.wechat.api import HotlineWeChatClient, WeChatApi
 from bot.wechat.menu import menu_definition
@@ -142,3 +143,12 @@ class WeChatChannel:
         await self._runner.cleanup()
         self._runner = None
         await self.server.drain(within)
+
+
+def channel_for(app: App) -> WeChatChannel | None:
+    """The 公众号 channel if `[wechat]` is configured (for `hotline run`), else None."""
+    if not app.settings.wechat.configured:
+        return None
+    return WeChatChannel(
+        app.settings.wechat, core=app.conversation, deps=app.deps, sessionmaker=app.sessionmaker
+    )
