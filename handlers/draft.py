@@ -18,6 +18,7 @@ class Step(StrEnum):
     PHOTOS = "photos"
     CONTACT = "contact"
     PHONE = "phone"
+    SHARE = "share"
     CONFIRM = "confirm"
     EDIT = "edit"
 
@@ -42,6 +43,8 @@ class DraftState:
     photos_asked: bool = False
     anonymous: bool | None = None
     phone: str | None = None
+    # Whether the unit may see the phone number to call back (design.md §6: only if allowed).
+    share_phone: bool | None = None
     # True while the resident changes one item from the summary: after it, back to the summary.
     editing: bool = False
 

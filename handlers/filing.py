@@ -56,6 +56,7 @@ async def file_case(*, turn: Turn, deps: CoreDeps, state: DraftState) -> Case:
         photos=list(state.photos),
         anonymous=state.anonymous is not False,
         contact_phone=state.phone,
+        share_identity=bool(state.phone and state.share_phone),
         emergency=decision.get("emergency"),
         routing=decision,
         created_at=now,

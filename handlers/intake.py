@@ -25,6 +25,8 @@ P_SKIP = "skip"
 P_DONE = "done"
 P_ANON = "anon"
 P_PHONE = "phone"
+P_SHARE_YES = "share:y"
+P_SHARE_NO = "share:n"
 P_SUBMIT = "submit"
 P_EDIT = "edit"
 P_CANCEL = "cancel"
@@ -158,25 +160,31 @@ class Intake:
     async def _on_contact(self, turn: Turn, state: DraftState) -> None:
         inbound = turn.inbound
         if inbound.choice is None and inbound.text and (phone := normalise_phone(inbound.text)):
-            state.phone, state.anonymous = phone, False
+            state.phone, state.anonymous, state.share_phone = phone, False, None
         else:
             chosen = self._choice(turn, {P_ANON: P_ANON, P_PHONE: P_PHONE})
             if chosen == P_PHONE:
                 state.step = Step.PHONE
                 await self._show(turn, state)
                 return
-            state.phone, state.anonymous = None, True
+            state.phone, state.anonymous, state.share_phone = None, True, None
+        state.step = self._next_step(state)
+        await self._show(turn, state)
+
+    async def _on_share(self, turn: Turn, state: DraftState) -> None:
+        chosen = self._choice(turn, {P_SHARE_YES: P_SHARE_YES, P_SHARE_NO: P_SHARE_NO})
+        state.share_phone = chosen == P_SHARE_YES
         state.step = self._next_step(state)
         await self._show(turn, state)
 
     async def _on_phone(self, turn: Turn, state: DraftState) -> None:
         if turn.inbound.choice == P_ANON:
-            state.phone, state.anonymous = None, True
+            state.phone, state.anonymous, state.share_phone = None, True, None
         else:
             phone = normalise_phone(self._text(turn))
             if phone is None:
                 raise UserError("err.bad_phone")
-            state.phone, state.anonymous = phone, False
+            state.phone, state.anonymous, state.share_phone = phone, False, None
         state.step = self._next_step(state)
         await self._show(turn, state)
 
@@ -257,6 +265,8 @@ class Intake:
         return [choice.sub for choice in self.deps.router.top_choices(decision, 3)]
 
     def _next_step(self, state: DraftState) -> Step:
+        if state.phone and state.share_phone is None:
+            return Step.SHARE
         if state.editing:
             state.editing = False
             return Step.CONFIRM
@@ -313,6 +323,8 @@ class Intake:
             P_DONE: "btn.done",
             P_ANON: "btn.anonymous",
             P_PHONE: "btn.leave_phone",
+            P_SHARE_YES: "btn.share_yes",
+            P_SHARE_NO: "btn.share_no",
             P_SUBMIT: "btn.submit",
             P_EDIT: "btn.edit",
             P_CANCEL: "btn.cancel",
@@ -374,6 +386,8 @@ class Intake:
             )
         if step is Step.CONTACT:
             return Outbound(t("ask_contact"), _rows([[b(P_ANON), b(P_PHONE)]]))
+        if step is Step.SHARE:
+            return Outbound(t("ask_share"), _rows([[b(P_SHARE_YES), b(P_SHARE_NO)]]))
         if step is Step.PHONE:
             return Outbound(t("ask_phone"), _rows([[b(P_ANON)]]))
         if step is Step.EDIT:
@@ -391,7 +405,10 @@ class Intake:
             else state.category or t("summary.no_category")
         )
         place = state.place_text or (state.decision or {}).get("place") or state.place_unit
-        contact = mask_phone(state.phone) if state.phone else t("summary.anonymous")
+        contact = t("summary.anonymous")
+        if state.phone:
+            visible = "summary.phone_shared" if state.share_phone else "summary.phone_private"
+            contact = f"{mask_phone(state.phone)}（{t(visible)}）"
         return t(
             "summary",
             type=t(f"type.{state.request_type}"),

@@ -55,6 +55,14 @@ _ZH: Final[dict[str, str]] = {
     "photo_limit": "最多只能附{max}张照片，多余的未保存。请点“完成”继续。",
     "ask_contact": "是否留下联系电话？匿名提交也会正常办理，结果会通过本对话告诉您。",
     "ask_phone": "请输入您的手机号或固定电话（例如 13912345678 或 0931-1234567）：",
+    "ask_share": (
+        "是否允许承办单位看到您的电话，以便直接联系您？"
+        "选“不允许”时，电话只有热线中心可见，单位通过本对话答复您。"
+    ),
+    "summary.phone_shared": "承办单位可见",
+    "summary.phone_private": "仅热线中心可见",
+    "btn.share_yes": "允许",
+    "btn.share_no": "不允许",
     "summary": (
         "请核对您的诉求：\n"
         "类型：{type}\n"
@@ -368,6 +376,14 @@ _EN: Final[dict[str, str]] = {
     "photo_limit": "At most {max} photos; extra ones were not kept. Press Done to go on.",
     "ask_contact": "Leave a phone number? Anonymous cases are handled just the same.",
     "ask_phone": "Please type your mobile or landline number:",
+    "ask_share": (
+        "May the office handling your case see this number to call you? If not, only the "
+        "hotline centre sees it and the office answers you here."
+    ),
+    "summary.phone_shared": "visible to the office",
+    "summary.phone_private": "hotline centre only",
+    "btn.share_yes": "Allow",
+    "btn.share_no": "Don't allow",
     "summary": (
         "Please check your case:\nType: {type}\nText: {description}\nPlace: {place}\n"
         "Category: {category}\nOffice: {unit}\nPhotos: {photos}\nContact: {contact}"

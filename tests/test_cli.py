@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 HOTLINE = str(Path(sys.executable).with_name("hotline"))
-SCRIPT = "1\n建宁路上的路灯坏了一个多月了，晚上很黑\n跳过\n留下电话\n13912345678\n提交\n"
+SCRIPT = "1\n建宁路上的路灯坏了一个多月了，晚上很黑\n跳过\n留下电话\n13912345678\n不允许\n提交\n"
 
 
 @pytest.fixture

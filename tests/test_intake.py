@@ -57,6 +57,8 @@ async def test_complaint_end_to_end_is_stored_and_routed(app: App, router: Route
     await client.click("跳过")
     await client.click("留下电话")
     await client.send("139 1234 5678")
+    assert "承办单位看到您的电话" in client.text()
+    await client.click("不允许")
     summary = client.text()
     expected = router.route(CLEAR)
     assert expected.unit is not None
@@ -72,6 +74,7 @@ async def test_complaint_end_to_end_is_stored_and_routed(app: App, router: Route
     assert case.state == CaseState.DISPATCHED
     assert case.unit_name == expected.unit and case.category == expected.category
     assert case.contact_phone == "13912345678" and not case.anonymous
+    assert not case.share_identity
     assert [e.action for e in events] == ["submitted", "dispatched"]
     assert drafts == 0
 
@@ -296,7 +299,12 @@ async def test_invalid_phone_is_refused_then_accepted(app: App) -> None:
     await client.click("留下电话")
     assert "格式不正确" in texts(await client.send("12345"))
     await client.send("0931-7654321")
-    assert "请核对" in client.text() and "093****4321" in client.text()
+    await client.click("允许")
+    assert "请核对" in client.text() and "093****4321（承办单位可见）" in client.text()
+    await client.click("提交")
+    async with app.sessionmaker() as session:
+        case = (await session.execute(select(Case))).scalar_one()
+    assert case.share_identity and case.contact_phone == "0931-7654321"
 
 
 @pytest.mark.parametrize("argument", ["", "12345", "AN2026-1", "DROP TABLE cases"])
