@@ -52,7 +52,7 @@ async def _raw_rate(
     """Read-and-update transactions per second through the ORM (the database's own pace)."""
     async with sessionmaker() as session, session.begin():
         for i in range(workers):
-            session.add(CaseCounter(key=f"raw{i}", value=0))
+            session.add(CaseCounter(key=f"raw{workers}-{i}", value=0))
     done = 0
     deadline = time.perf_counter() + seconds
 
@@ -60,7 +60,7 @@ async def _raw_rate(
         nonlocal done
         while time.perf_counter() < deadline:
             async with sessionmaker() as session, session.begin():
-                row = await session.get(CaseCounter, f"raw{i}")
+                row = await session.get(CaseCounter, f"raw{workers}-{i}")
                 assert row is not None
                 row.value += 1
             done += 1
