@@ -59,9 +59,7 @@ def deadlines(
     urgency: Urgency = Urgency.NORMAL,
 ) -> Deadlines:
     """compute_deadlines with the test's defaults."""
-    return compute_deadlines(
-        cal, sla, request_type=request_type, urgency=urgency, dispatched_at=at
-    )
+    return compute_deadlines(cal, sla, request_type=request_type, urgency=urgency, dispatched_at=at)
 
 
 # --- case types ---------------------------------------------------------------------------

@@ -60,9 +60,7 @@ def test_next_workday_skips_golden_week(cal: WorkCalendar) -> None:
     assert cal.next_workday(date(2026, 9, 30)) == date(2026, 10, 8)
 
 
-def test_is_workday_is_cached_per_date(
-    cal: WorkCalendar, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_is_workday_is_cached_per_date(cal: WorkCalendar, monkeypatch: pytest.MonkeyPatch) -> None:
     """chinesecalendar is consulted once per date, however often the date is asked about."""
     calls: list[date] = []
     real = chinese_calendar.is_workday
@@ -305,9 +303,7 @@ def test_a_calendar_without_working_days_fails_loudly() -> None:
         pytest.param({"office_hours": ["09:00-24:00"]}, "not of the form", id="hour-24"),
         pytest.param({"office_hours": ["13:30-12:00"]}, "start must be before", id="reversed"),
         pytest.param({"office_hours": ["09:00-09:00"]}, "start must be before", id="empty-span"),
-        pytest.param(
-            {"office_hours": ["09:00-12:00", "11:00-14:00"]}, "overlap", id="overlapping"
-        ),
+        pytest.param({"office_hours": ["09:00-12:00", "11:00-14:00"]}, "overlap", id="overlapping"),
         pytest.param({"office_hours": []}, "at least one", id="no-hours"),
         pytest.param({"timezone": "Mars/Olympus"}, "unknown timezone", id="bad-zone"),
         pytest.param(
