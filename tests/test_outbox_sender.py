@@ -22,9 +22,10 @@ from tests.followup_support import outbox
 class ScriptedSender:
     """A ChannelSender answering from a per-recipient script (then SENT); records deliveries."""
 
-    channel = "telegram"
-
-    def __init__(self, script: dict[str, list[DeliveryResult]] | None = None) -> None:
+    def __init__(
+        self, script: dict[str, list[DeliveryResult]] | None = None, channel: str = "telegram"
+    ) -> None:
+        self.channel = channel
         self.script = defaultdict(list, script or {})
         self.delivered: list[tuple[str, str]] = []
         self.in_flight = 0
@@ -55,13 +56,15 @@ def _sender(app: App, fake: ScriptedSender, clock: FixedClock, **policy: object)
     )
 
 
-async def _queue(app: App, clock: FixedClock, *items: tuple[str, str]) -> None:
+async def _queue(
+    app: App, clock: FixedClock, *items: tuple[str, str], channel: str = "telegram"
+) -> None:
     async with app.sessionmaker() as session, session.begin():
         for recipient, text in items:
             await enqueue(
                 session=session,
                 idempotency_key=f"t:{recipient}:{text}",
-                channel="telegram",
+                channel=channel,
                 recipient=recipient,
                 payload=Outbound(text).to_payload(),
                 now=clock.now(),
@@ -133,8 +136,10 @@ async def test_permanent_failure_dead_letters_at_once(app: App, clock: FixedCloc
 async def test_held_rows_wait_until_the_person_writes(app: App, clock: FixedClock) -> None:
     """HOLD keeps the row (and the chat's later rows) until the person writes to the bot; then
     they go out in order."""
-    fake = ScriptedSender({"u9": [DeliveryResult(DeliveryStatus.HOLD, reason="48h window")]})
-    await _queue(app, clock, ("u9", "one"), ("u9", "two"))
+    fake = ScriptedSender(
+        {"u9": [DeliveryResult(DeliveryStatus.HOLD, reason="48h window")]}, channel="wechat"
+    )
+    await _queue(app, clock, ("u9", "one"), ("u9", "two"), channel="wechat")
     sender = _sender(app, fake, clock)
     await sender.drain()
     assert await _statuses(app) == {"one": "held", "two": "pending"}
@@ -142,7 +147,7 @@ async def test_held_rows_wait_until_the_person_writes(app: App, clock: FixedCloc
     await sender.drain()
     assert fake.delivered == []
     await app.conversation.handle(
-        Inbound(channel="telegram", user_id="u9", chat_id="u9", message_id="x1", text="/help")
+        Inbound(channel="wechat", user_id="u9", chat_id="u9", message_id="x1", text="/help")
     )
     await sender.drain()
     assert fake.delivered == [("u9", "one"), ("u9", "two")]
