@@ -33,9 +33,9 @@ STAFF = (
 )
 
 
-def local(*args: int) -> datetime:
-    """An instant given as Lanzhou wall-clock time (year, month, day, hour, minute)."""
-    return datetime(*args, tzinfo=ZONE)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    """An instant given as Lanzhou wall-clock time."""
+    return datetime(year, month, day, hour, minute, tzinfo=ZONE)
 
 
 async def seed_staff(app: App, now: datetime) -> dict[str, int]:
