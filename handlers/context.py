@@ -38,6 +38,8 @@ class CoreDeps:
     policy: IntakePolicy
     calendar: WorkCalendar
     sla: SlaSettings
+    # Channels whose pushes can be held until the person writes again (WeChat's 48-hour window).
+    holding_channels: frozenset[str] = frozenset({"wechat"})
 
     @property
     def zone(self) -> ZoneInfo:

@@ -23,7 +23,7 @@ from handlers.resident import ResidentQueries
 from handlers.residentcases import ResidentCases
 from handlers.turn import Turn
 from handlers.workdesk import WorkDesk
-from storage.drafts import load_draft
+from storage.identity import load_identity
 from storage.inbox import claim_message
 from storage.outbox import release_held
 
@@ -58,12 +58,13 @@ class Conversation:
                         "duplicate delivery %s/%s ignored", inbound.channel, inbound.message_id
                     )
                     return []
-                # The person wrote, so their channel can reach them again (WeChat's 48-hour
-                # window): pushes held for them go out, in the same transaction.
-                for recipient in {inbound.user_id, inbound.chat_id or inbound.user_id}:
-                    await release_held(
-                        session=session, channel=inbound.channel, recipient=recipient, now=now
-                    )
+                if inbound.channel in self.deps.holding_channels:
+                    # The person wrote, so their channel can reach them again (WeChat's 48-hour
+                    # window): pushes held for them go out, in the same transaction.
+                    for recipient in {inbound.user_id, inbound.chat_id or inbound.user_id}:
+                        await release_held(
+                            session=session, channel=inbound.channel, recipient=recipient, now=now
+                        )
                 turn = Turn(session=session, inbound=inbound, now=now)
                 await self._dispatch(turn)
         except SQLAlchemyError:
@@ -79,12 +80,13 @@ class Conversation:
 
     async def _dispatch(self, turn: Turn) -> None:
         inbound = turn.inbound
-        # Staff, dispatchers, supervisors, group chats and desk buttons: never the intake dialog.
-        if await self.desk.handle(turn):
-            return
-        row = await load_draft(
+        identity = await load_identity(
             session=turn.session, channel=inbound.channel, user_id=inbound.user_id
         )
+        # Staff, dispatchers, supervisors, group chats and desk buttons: never the intake dialog.
+        if await self.desk.handle(turn, identity.member):
+            return
+        row = identity.draft
         state = DraftState.from_json(row.step, row.data) if row is not None else None
         text = (inbound.text or "").strip()
         try:

@@ -23,7 +23,7 @@ from handlers.unitdesk import CARD_ACTIONS, STEP_PREFIX, UnitDesk
 from handlers.validation import mask_personal_data
 from storage.drafts import load_draft
 from storage.models import Draft, StaffMember
-from storage.staff import UNIT_ROLES, staff_by_identity
+from storage.staff import UNIT_ROLES
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,11 @@ class WorkDesk:
         self.supervise = SupervisorDesk(deps)
         self.views = DeskViews(deps)
 
-    async def handle(self, turn: Turn) -> bool:
-        """Handle the message if it belongs to the desk; False hands it to the resident side."""
+    async def handle(self, turn: Turn, member: StaffMember | None) -> bool:
+        """Handle the message if it belongs to the desk; False hands it to the resident side.
+
+        `member` is the writer's active staff membership, read by the core with their draft.
+        """
         inbound = turn.inbound
         text = (inbound.text or "").strip()
         command, argument = None, ""
@@ -62,9 +65,6 @@ class WorkDesk:
             if command == "bindgroup":
                 await self.enrolment.bind_group(turn, argument)
                 return True
-            member = await staff_by_identity(
-                session=turn.session, channel=inbound.channel, external_id=inbound.user_id
-            )
             if member is None:
                 return self._outsider(turn)
             await self._member(turn, member, command, argument)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert
@@ -21,22 +21,19 @@ async def get_resident(*, session: AsyncSession, channel: str, external_id: str)
 async def ensure_resident(
     *, session: AsyncSession, channel: str, external_id: str, chat_id: str | None, now: datetime
 ) -> Resident:
-    """The resident for this identity, created on first contact (safe under concurrent calls)."""
-    resident = await get_resident(session=session, channel=channel, external_id=external_id)
-    if resident is None:
-        await session.execute(
-            insert(session, Resident)
-            .values(
-                channel=channel,
-                external_id=external_id,
-                chat_id=chat_id,
-                reachable=True,
-                created_at=now,
-            )
-            .on_conflict_do_nothing()
-        )
-        resident = await get_resident(session=session, channel=channel, external_id=external_id)
-        assert resident is not None
-    elif chat_id is not None and resident.chat_id != chat_id:
-        resident.chat_id = chat_id
+    """The resident for this identity, created on first contact (safe under concurrent calls).
+
+    One upsert instead of select-insert-select: filing a case is on the hot path.
+    """
+    statement = insert(session, Resident).values(
+        channel=channel, external_id=external_id, chat_id=chat_id, reachable=True, created_at=now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[Resident.channel, Resident.external_id],
+        set_={"chat_id": func.coalesce(statement.excluded.chat_id, Resident.chat_id)},
+    ).returning(Resident)
+    result = await session.execute(
+        select(Resident).from_statement(statement).execution_options(populate_existing=True)
+    )
+    resident: Resident = result.scalar_one()
     return resident

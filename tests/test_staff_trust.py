@@ -100,7 +100,7 @@ async def test_forged_buttons_change_nothing_and_are_logged(
 
 
 async def test_staff_never_see_the_residents_phone(app: App, router: Router) -> None:
-    """A resident's phone number is hidden in the card, even when given as contact."""
+    """A resident's phone number is hidden in the card unless they allowed the unit to see it."""
     await join(app, "s1", _unit(router))
     resident = Person(app, "r1")
     await resident.send("/new")
@@ -110,7 +110,25 @@ async def test_staff_never_see_the_residents_phone(app: App, router: Router) -> 
         await resident.press("skip")
     await resident.press("phone")
     await resident.send("13987654321")
+    await resident.press("share:n")
     await resident.press("submit")
     [card] = await outbox(app, "s1")
     assert "13987654321" not in card.payload["text"]
     assert "匿名/已隐藏" in card.payload["text"]
+
+
+async def test_staff_see_the_phone_the_resident_allowed(app: App, router: Router) -> None:
+    """A resident who allows it has their phone number shown on the unit's card."""
+    await join(app, "s1", _unit(router))
+    resident = Person(app, "r1")
+    await resident.send("/new")
+    await resident.press("t:complaint")
+    await resident.send(CLEAR)
+    if "照片" in resident.text():
+        await resident.press("skip")
+    await resident.press("phone")
+    await resident.send("13987654321")
+    await resident.press("share:y")
+    await resident.press("submit")
+    [card] = await outbox(app, "s1")
+    assert "13987654321" in card.payload["text"]

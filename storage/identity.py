@@ -1,0 +1,42 @@
+"""Who is writing: the staff membership and the open draft of one chat identity, in one query.
+
+Every inbound message needs both (staff go to the work desk, residents to their draft); reading
+them together saves a round trip on the hottest path of the bot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import String, and_, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Draft, StaffMember
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    member: StaffMember | None
+    draft: Draft | None
+
+
+async def load_identity(*, session: AsyncSession, channel: str, user_id: str) -> Identity:
+    """The active staff member and the draft of (channel, user_id); either may be None."""
+    me = select(
+        literal(channel, String).label("channel"), literal(user_id, String).label("user_id")
+    ).subquery("me")
+    statement = (
+        select(StaffMember, Draft)
+        .select_from(me)
+        .outerjoin(
+            StaffMember,
+            and_(
+                StaffMember.channel == me.c.channel,
+                StaffMember.external_id == me.c.user_id,
+                StaffMember.active,
+            ),
+        )
+        .outerjoin(Draft, and_(Draft.channel == me.c.channel, Draft.user_id == me.c.user_id))
+    )
+    member, draft = (await session.execute(statement)).one()
+    return Identity(member=member, draft=draft)
