@@ -35,7 +35,12 @@ async def _main(quick: bool) -> None:
     private_chats, per_chat = (90, 10) if quick else (980, 10)
     groups, per_group = (5, 20) if quick else (10, 20)
     total = private_chats * per_chat + groups * per_group
-    async with fresh_database("postgres") as url, FakeTelegramAPI(enforce_limits=True) as api:
+    # Its own database: another section (or a colleague's run) dropping hotline_bench must
+    # not cut this five-minute run short.
+    async with (
+        fresh_database("postgres", "hotline_bench_outbox") as url,
+        FakeTelegramAPI(enforce_limits=True) as api,
+    ):
         engine = create_engine(url)
         sessionmaker = create_sessionmaker(engine)
         await upgrade(engine)
