@@ -82,6 +82,8 @@ class Directory:
     emergency_rules: tuple[EmergencyRule, ...]
     max_distance_km: float
     fallback_choices: tuple[str, ...]
+    # Complaint words that say nothing about the matter ("处理", "投诉"): they never decide alone.
+    generic_terms: tuple[str, ...] = ()
 
     def unit(self, name: str) -> Unit | None:
         for unit in self.units:
@@ -200,8 +202,30 @@ def _split_keyword(term: str) -> str:
     return term.lower()
 
 
+def _load_extra_keywords(data_dir: Path) -> dict[str, dict[str, float]]:
+    """Optional ``synonyms.toml``: more keywords (colloquial variants) per second-level category."""
+    path = data_dir / "synonyms.toml"
+    if not path.is_file():
+        return {}
+    spath, syn = _read(data_dir, "synonyms.toml")
+    extra: dict[str, dict[str, float]] = {}
+    for i, t in enumerate(_table_list(spath, syn, "category")):
+        key = f"category[{i}]"
+        sub = _str(spath, f"{key}.sub", t.get("sub"))
+        bad = set(t) - {"sub", *KEYWORD_WEIGHTS}
+        if bad:
+            raise DirectoryDataError(spath, f"{key}.{sorted(bad)[0]}", "unknown key")
+        weights = extra.setdefault(sub, {})
+        for list_name, weight in KEYWORD_WEIGHTS.items():
+            for term in _strs(spath, f"{key}.{list_name}", t.get(list_name)):
+                norm = _split_keyword(term)
+                weights[norm] = max(weight, weights.get(norm, 0.0))
+    return extra
+
+
 def _load_categories(data_dir: Path, unit_names: set[str]) -> tuple[list[str], list[Category]]:
     tpath, tax = _read(data_dir, "taxonomy.toml")
+    extra_keywords = _load_extra_keywords(data_dir)
     cpath, cat = _read(data_dir, "catalogue.toml")
     tops = list(_strs(tpath, "tops", tax.get("tops")))
     if not tops:
@@ -225,6 +249,8 @@ def _load_categories(data_dir: Path, unit_names: set[str]) -> tuple[list[str], l
             for term in _strs(tpath, f"{key}.{list_name}", t.get(list_name)):
                 norm = _split_keyword(term)
                 weights[norm] = max(weight, weights.get(norm, 0.0))
+        for term, weight in extra_keywords.pop(sub, {}).items():
+            weights[term] = max(weight, weights.get(term, 0.0))
         keywords = list(weights.items())
         extra = set(t) - {"top", "sub", *KEYWORD_WEIGHTS}
         if extra:
@@ -240,7 +266,16 @@ def _load_categories(data_dir: Path, unit_names: set[str]) -> tuple[list[str], l
     for sub in dispatch:
         if sub not in seen:
             raise DirectoryDataError(cpath, f"dispatch.{sub}", "no such category in taxonomy.toml")
+    for sub in extra_keywords:
+        raise DirectoryDataError(
+            data_dir / "synonyms.toml", sub, "no such category in taxonomy.toml"
+        )
     return tops, categories
+
+
+def _load_generic(data_dir: Path) -> tuple[str, ...]:
+    tpath, tax = _read(data_dir, "taxonomy.toml")
+    return tuple(t.lower() for t in _strs(tpath, "generic", tax.get("generic")))
 
 
 def _load_rules(data_dir: Path) -> list[EmergencyRule]:
@@ -293,4 +328,5 @@ def load_directory(data_dir: Path | None = None) -> Directory:
         emergency_rules=tuple(_load_rules(folder)),
         max_distance_km=_float(dpath, "max_distance_km", district.get("max_distance_km", 30.0)),
         fallback_choices=fallback,
+        generic_terms=_load_generic(folder),
     )
