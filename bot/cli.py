@@ -10,24 +10,28 @@ from collections.abc import Sequence
 
 from bot.config import ConfigError
 
-# Each module exposes `register(subparsers)`; it sets `func(args) -> int` on its parser.
-# Importing them is cheap: heavy imports happen inside each command's `func`.
-_COMMAND_MODULES = (
-    "bot.commands.route",
-    "bot.commands.nlp_eval",
-    "bot.commands.db",
-    "bot.commands.chat",
-    "bot.commands.cases",
-    "bot.commands.run",
-    "bot.commands.sweep",
-    "bot.commands.outbox",
-    "bot.commands.report",
-    "bot.commands.staff",
-    "bot.commands.wechat",
-)
+# Command name -> (module, one-line help). Only the module of the command being run is
+# imported, so `hotline route` never pays for SQLAlchemy, aiogram or wechatpy; `hotline --help`
+# lists the table without importing anything. Each module's `register(subparsers)` adds its
+# parser(s) and sets `func(args) -> int`.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "route": ("bot.commands.route", "show how the router decides for a text"),
+    "nlp": ("bot.commands.nlp_eval", "router tools (eval)"),
+    "db": ("bot.commands.db", "database maintenance"),
+    "chat": ("bot.commands.chat", "talk to the bot as a resident in this terminal"),
+    "case": ("bot.commands.cases", "one case with its history"),
+    "cases": ("bot.commands.cases", "list cases"),
+    "run": ("bot.commands.run", "start the bot"),
+    "sweep": ("bot.commands.sweep", "run one follow-up pass (reminders, alerts, callbacks)"),
+    "outbox": ("bot.commands.outbox", "pushes waiting, sent and dead-lettered"),
+    "report": ("bot.commands.report", "supervisor figures per unit"),
+    "staff": ("bot.commands.staff", "unit staff, dispatchers and supervisors"),
+    "wechat": ("bot.commands.wechat", "WeChat Official Account"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `command`, only that command's module is imported and registered."""
     parser = argparse.ArgumentParser(prog="hotline", description="District hotline bot.")
     parser.add_argument(
         "--config",
@@ -36,16 +40,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="configuration file (TOML); default: $HOTLINE_CONFIG, else built-in defaults",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue  # a command not built yet
-        module.register(sub)
+    wanted = [command] if command in _COMMANDS else list(_COMMANDS) if command == "*" else []
+    for module in dict.fromkeys(_COMMANDS[name][0] for name in wanted):
+        importlib.import_module(module).register(sub)
+    for name, (_, help_text) in _COMMANDS.items():
+        if name not in sub.choices:
+            sub.add_parser(name, help=help_text)  # listed in --help; imported when chosen
     _accept_config_anywhere(parser)
     return parser
+
+
+def _command_name(argv: Sequence[str]) -> str | None:
+    """The sub-command named in argv (the first word that is not an option)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_name(arguments))
+    args = parser.parse_args(arguments)
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
 
 
 def _accept_config_anywhere(parser: argparse.ArgumentParser) -> None:
@@ -63,19 +90,6 @@ def _accept_config_anywhere(parser: argparse.ArgumentParser) -> None:
                     help="configuration file (TOML)",
                 )
                 _accept_config_anywhere(child)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        code: int = args.func(args)
-    except ConfigError as exc:
-        print(f"hotline: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    return code
 
 
 if __name__ == "__main__":

@@ -73,3 +73,22 @@ def test_bad_config_file_is_reported(tmp_path: Path, env: dict[str, str]) -> Non
         [HOTLINE, "cases", "--config", str(bad)], capture_output=True, text=True, env=env
     )
     assert result.returncode == 2 and "case_prefix" in result.stderr
+
+
+def test_route_command_does_not_load_the_database_layer() -> None:
+    """`hotline route` imports neither SQLAlchemy nor a messaging library (start-up ≤ 1.5 s)."""
+    probe = (
+        "import sys, bot.cli; bot.cli.build_parser('route');"
+        "heavy = [m for m in ('sqlalchemy', 'aiogram', 'telegram', 'wechatpy', 'apscheduler')"
+        " if m in sys.modules]; print(heavy)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_help_lists_every_command_without_importing_them(env: dict[str, str]) -> None:
+    """`hotline --help` names every command."""
+    out = _hotline(env, "--help")
+    for name in ("route", "nlp", "db", "chat", "case", "cases", "run", "staff", "report", "sweep"):
+        assert f"    {name} " in out

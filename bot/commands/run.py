@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Any
+import contextlib
+import logging
+import signal
+from typing import Any, Protocol
 
 from bot.app import App
 from bot.commands.common import run_with_app
 from bot.console import run_console
 from bot.outbox.console import ConsoleSender
 from bot.scheduler import Jobs, build_outbox_sender, build_sweep
+
+log = logging.getLogger(__name__)
+
+
+class _Channel(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
 
 
 def register(sub: Any) -> None:
@@ -28,26 +38,61 @@ def register(sub: Any) -> None:
     parser.set_defaults(func=_run)
 
 
+async def _start_channels(app: App) -> list[_Channel]:
+    """Start each configured messaging channel and register its push sender."""
+    started: list[_Channel] = []
+    telegram_settings = app.settings.telegram
+    if telegram_settings.token is not None:
+        from bot.telegram import create_telegram_channel  # the chosen framework only
+        from bot.telegram.delivery import TelegramSender
+
+        telegram = create_telegram_channel(telegram_settings, app.conversation)
+        await telegram.start()
+        app.senders.register(TelegramSender(telegram))
+        started.append(telegram)
+        log.warning(
+            "telegram: %s, %s via %s",
+            telegram_settings.framework,
+            telegram_settings.mode,
+            telegram_settings.api_base_url,
+        )
+    from bot.wechat.channel import channel_for  # wechatpy only when configured
+
+    wechat = channel_for(app)
+    if wechat is not None:
+        await wechat.start()
+        app.senders.register(wechat.sender)
+        started.append(wechat)
+        log.warning("wechat: callback server at %s", wechat.url)
+    return started
+
+
+async def _until_stopped() -> None:
+    """Wait for Ctrl-C or SIGTERM (a service manager stopping the bot)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
 def _run(args: argparse.Namespace) -> int:
     async def body(app: App) -> int:
-        from bot.wechat.channel import channel_for  # wechatpy only when `run` runs
-
-        app.senders.register(ConsoleSender())
-        wechat = channel_for(app)
-        if wechat is not None:
-            await wechat.start()
-            app.senders.register(wechat.sender)
+        channels = await _start_channels(app)
+        if not channels or args.console:
+            app.senders.register(ConsoleSender())
         jobs = Jobs(app, sweep=build_sweep(app), sender=build_outbox_sender(app))
         jobs.start()
         try:
-            if wechat is not None and not args.console:
-                await asyncio.Event().wait()  # serve until interrupted (Ctrl-C)
+            if channels and not args.console:
+                await _until_stopped()
             else:
                 await run_console(app.conversation.handle, user_id=args.user)
         finally:
             await jobs.stop()
-            if wechat is not None:
-                await wechat.stop()
+            for channel in reversed(channels):
+                await channel.stop()
         return 0
 
     return run_with_app(args, body, log_level="WARNING")
