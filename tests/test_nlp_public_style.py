@@ -2,8 +2,9 @@
 
 The set was written independently of the keyword lists (before reading them) and split by a hash
 of the text into `dev` (used to improve the keywords) and `test` (only measured). Measured when
-this test was written: all rows unit 90.9 %, category 93.6 %; test split unit 90.2 %, category
-91.4 % (before the work: 79.8 % and 82.8 %). The thresholds leave a margin of about 5 points.
+this test was written: all rows unit 90.6 %, category 93.3 %; test split unit 89.6 %, category
+90.8 % (before the work: 79.8 % and 82.8 %). The thresholds leave a margin of about 5 points.
+The same person wrote the set and the synonyms, so real residents' messages will score lower.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from nlp.evaluation import evaluate, read_labelled_csv
 from nlp.router import Router
 
 PUBLIC = Path(__file__).parent / "data" / "public_style.csv"
-MIN_ACCURACY = 0.86  # unit and category, all rows (measured 0.909 and 0.936)
-MIN_TEST_SPLIT_ACCURACY = 0.84  # unit and category, test split only (measured 0.902 and 0.914)
+MIN_ACCURACY = 0.86  # unit and category, all rows (measured 0.906 and 0.933)
+MIN_TEST_SPLIT_ACCURACY = 0.84  # unit and category, test split only (measured 0.896 and 0.908)
 
 
 def test_eval_on_public_style_set(capsys: pytest.CaptureFixture[str]) -> None:
