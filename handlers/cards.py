@@ -72,7 +72,13 @@ class Cards:
             if case.return_deadline is not None and now <= case.return_deadline:
                 row.append(b("btn.return", "ret"))
             return (tuple(row),)
-        if case.state in (CaseState.ACCEPTED, CaseState.REOPENED):
+        if case.state == CaseState.REOPENED:
+            # 重办: the unit signs for it again, then works it as before.
+            return (
+                (b("btn.sign", "sign"), b("btn.reply", "reply")),
+                (b("btn.extend", "ext"), b("btn.resolve", "done")),
+            )
+        if case.state == CaseState.ACCEPTED:
             return (
                 (b("btn.reply", "reply"), b("btn.extend", "ext")),
                 (b("btn.resolve", "done"),),

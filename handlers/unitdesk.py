@@ -52,7 +52,7 @@ class UnitDesk:
         """A button on a case card: s:<act>:<case_id>:<version>."""
         act = payload.action
         states = {
-            "sign": {CaseState.DISPATCHED},
+            "sign": {CaseState.DISPATCHED, CaseState.REOPENED},
             "reply": _REPLY_STATES,
             "ext": _WORK_STATES,
             "ret": _RETURN_STATES,

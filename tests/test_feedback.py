@@ -107,6 +107,25 @@ async def test_dissatisfied_reopens_to_the_same_unit_with_fresh_clocks(
     assert [f.kind for f in fired] == ["sign_remind"]
 
 
+async def test_reopened_case_reaches_the_unit_as_a_card_it_can_sign(
+    app: App, clock: FixedClock
+) -> None:
+    """The unit gets the reopened case as a card with 签收, and signing it works again."""
+    case_id = await _resolved_case(app, clock)
+    await _callback(app, case_id)
+    clock.set(local(2026, 11, 30, 10, 0))
+    before = (await outbox(app))[-1].id
+    resident = ResidentClient(app.conversation, user_id="u1")
+    await resident.press(resolved_button(case_id, "n"))
+    await resident.press(satisfaction_button(case_id, "dis"))
+    row = next(r for r in await outbox(app) if r.id > before and r.recipient == "501")
+    labels = {b["label"]: b["payload"] for line in row.payload["buttons"] for b in line}
+    assert {"签收", "办结"} <= set(labels)
+    staff = ResidentClient(app.conversation, user_id="501")
+    await staff.press(labels["签收"])
+    assert (await get_case(app, case_id)).state == "accepted"
+
+
 async def test_after_max_reopens_dissatisfied_goes_to_supervisors(
     app: App, clock: FixedClock
 ) -> None:

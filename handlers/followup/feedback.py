@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.cards import Cards
 from handlers.casetypes import RequestType, Urgency
 from handlers.context import CoreDeps
 from handlers.errors import UserError
@@ -256,14 +257,21 @@ async def reopen(*, session: AsyncSession, deps: CoreDeps, case: Case, now: date
         case_id=case.id,
         stamp=f"v{case.version}",
         recipients=await who.unit_staff(session, case.unit_name or ""),
-        message=Outbound(
-            deps.texts(
-                "fu.reopened_unit",
-                number=case.number,
-                sign_deadline=deadlines.sign_by.astimezone(deps.zone).strftime("%Y-%m-%d %H:%M"),
-                deadline=deadline.astimezone(deps.zone).strftime("%Y-%m-%d %H:%M"),
-            )
-        ),
+        message=_reopened_card(deps, case, deadlines.sign_by, deadline, now),
         now=now,
     )
     return deadline
+
+
+def _reopened_card(
+    deps: CoreDeps, case: Case, sign_by: datetime, deadline: datetime, now: datetime
+) -> Outbound:
+    """The reopen notice on top of a fresh case card, so the unit can sign and work it again."""
+    card = Cards(deps.texts, deps.zone).staff_card(case, now=now)
+    notice = deps.texts(
+        "fu.reopened_unit",
+        number=case.number,
+        sign_deadline=sign_by.astimezone(deps.zone).strftime("%Y-%m-%d %H:%M"),
+        deadline=deadline.astimezone(deps.zone).strftime("%Y-%m-%d %H:%M"),
+    )
+    return Outbound(f"{notice}\n{card.text}", buttons=card.buttons, photos=card.photos)
