@@ -38,12 +38,12 @@ from aiogram.types import (
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
+from bot.config import TelegramSettings
 from bot.telegram.base import (
     ALLOWED_UPDATES,
     DRAIN_TIMEOUT,
     TelegramChannelBase,
     WebhookSite,
-    check_webhook_secret,
 )
 from bot.telegram.parse import inbound_from_callback, inbound_from_message
 from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep
@@ -69,33 +69,15 @@ class AiogramChannel(TelegramChannelBase):
 
     def __init__(
         self,
-        *,
-        token: str,
+        settings: TelegramSettings,
         core: ConversationCore,
-        api_base_url: str = "https://api.telegram.org",
-        mode: str = "polling",
-        webhook_url: str | None = None,
-        webhook_secret: str | None = None,
-        webhook_listen: str = "127.0.0.1",
-        webhook_port: int = 8443,
-        webhook_path: str = "/telegram/webhook",
+        *,
         limits: RateLimits | None = None,
         poll_timeout: int = 30,
     ) -> None:
-        super().__init__(core, limits)
-        if mode not in ("polling", "webhook"):
-            raise ValueError(f"unknown telegram mode {mode!r}")
-        self.mode = mode
-        self._webhook_url = webhook_url
-        self._webhook_secret = check_webhook_secret(webhook_secret) if mode == "webhook" else None
-        if mode == "webhook" and not webhook_url:
-            raise ValueError("telegram webhook mode needs webhook_url (the public https URL)")
-        self._webhook_listen = webhook_listen
-        self._webhook_port = webhook_port
-        self._webhook_path = webhook_path
-        self._poll_timeout = poll_timeout
-        session = AiohttpSession(api=TelegramAPIServer.from_base(api_base_url))
-        self.bot = Bot(token, session=session)
+        super().__init__(settings, core, limits=limits, poll_timeout=poll_timeout)
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base_url))
+        self.bot = Bot(self.token, session=session)
         self.dispatcher = Dispatcher()
         self.dispatcher.include_router(self._router())
         self._polling: asyncio.Task[None] | None = None
@@ -159,12 +141,12 @@ class AiogramChannel(TelegramChannelBase):
             self.bot,
             handle_in_background=False,
             secret_token=self._webhook_secret,
-        ).register(app, path=self._webhook_path)
-        self._site = WebhookSite(app, self._webhook_listen, self._webhook_port)
+        ).register(app, path=self.settings.webhook_path)
+        self._site = WebhookSite(app, self.settings.webhook_listen, self.settings.webhook_port)
         await self._site.start()
-        assert self._webhook_url is not None
+        assert self.settings.webhook_url is not None
         await self.bot.set_webhook(
-            self._webhook_url,
+            self.settings.webhook_url,
             secret_token=self._webhook_secret,
             allowed_updates=ALLOWED_UPDATES,
         )

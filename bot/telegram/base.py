@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.config import TelegramSettings
 from bot.telegram.bridge import CoreBridge
 from bot.telegram.render import AlbumStep, PhotoStep, Step, TextStep, plan
 from bot.telegram.throttle import OutboundThrottle, RateLimits
@@ -65,7 +66,30 @@ class TelegramChannelBase(ABC):
     exception, and classifies its other exceptions into `DeliveryError`.
     """
 
-    def __init__(self, core: ConversationCore, limits: RateLimits | None) -> None:
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        core: ConversationCore,
+        *,
+        limits: RateLimits | None = None,
+        poll_timeout: int = 30,
+    ) -> None:
+        if settings.token is None or not settings.token.get_secret_value():
+            raise ValueError(
+                "telegram token is not set ([telegram] token or HOTLINE_TELEGRAM_TOKEN)"
+            )
+        self.settings = settings
+        self.token = settings.token.get_secret_value()
+        self.mode = settings.mode
+        self._webhook_secret: str | None = None
+        if self.mode == "webhook":
+            if not settings.webhook_url:
+                raise ValueError("telegram webhook mode needs webhook_url (the public https URL)")
+            secret = settings.webhook_secret
+            self._webhook_secret = check_webhook_secret(
+                secret.get_secret_value() if secret else None
+            )
+        self._poll_timeout = poll_timeout
         self.bridge = CoreBridge(core, self.send)
         self.throttle = OutboundThrottle(self.retry_after_of, limits)
 

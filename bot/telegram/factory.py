@@ -20,39 +20,11 @@ def create_telegram_channel(
     the getUpdates long-poll in seconds (stop() may wait up to that long on aiogram).
     Raises ValueError when the token is missing or webhook mode lacks its URL or secret.
     """
-    if settings.token is None or not settings.token.get_secret_value():
-        raise ValueError("telegram token is not set ([telegram] token or HOTLINE_TELEGRAM_TOKEN)")
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    token = settings.token.get_secret_value()
     if settings.framework == "ptb":
         # Imported here so a deployment on one framework never imports the other.
         from bot.telegram.ptb_adapter import PtbChannel
 
-        return PtbChannel(
-            token=token,
-            core=core,
-            api_base_url=settings.api_base_url,
-            mode=settings.mode,
-            webhook_url=settings.webhook_url,
-            webhook_secret=secret,
-            webhook_listen=settings.webhook_listen,
-            webhook_port=settings.webhook_port,
-            webhook_path=settings.webhook_path,
-            limits=limits,
-            poll_timeout=poll_timeout,
-        )
+        return PtbChannel(settings, core, limits=limits, poll_timeout=poll_timeout)
     from bot.telegram.aiogram_adapter import AiogramChannel
 
-    return AiogramChannel(
-        token=token,
-        core=core,
-        api_base_url=settings.api_base_url,
-        mode=settings.mode,
-        webhook_url=settings.webhook_url,
-        webhook_secret=secret,
-        webhook_listen=settings.webhook_listen,
-        webhook_port=settings.webhook_port,
-        webhook_path=settings.webhook_path,
-        limits=limits,
-        poll_timeout=poll_timeout,
-    )
+    return AiogramChannel(settings, core, limits=limits, poll_timeout=poll_timeout)

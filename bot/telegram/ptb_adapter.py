@@ -37,13 +37,13 @@ from telegram.error import (
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.config import TelegramSettings
 from bot.telegram.base import (
     ALLOWED_UPDATES,
     DRAIN_TIMEOUT,
     SECRET_HEADER,
     TelegramChannelBase,
     WebhookSite,
-    check_webhook_secret,
 )
 from bot.telegram.parse import inbound_from_callback, inbound_from_message
 from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep
@@ -72,35 +72,17 @@ class PtbChannel(TelegramChannelBase):
 
     def __init__(
         self,
-        *,
-        token: str,
+        settings: TelegramSettings,
         core: ConversationCore,
-        api_base_url: str = "https://api.telegram.org",
-        mode: str = "polling",
-        webhook_url: str | None = None,
-        webhook_secret: str | None = None,
-        webhook_listen: str = "127.0.0.1",
-        webhook_port: int = 8443,
-        webhook_path: str = "/telegram/webhook",
+        *,
         limits: RateLimits | None = None,
         poll_timeout: int = 30,
     ) -> None:
-        super().__init__(core, limits)
-        if mode not in ("polling", "webhook"):
-            raise ValueError(f"unknown telegram mode {mode!r}")
-        self.mode = mode
-        self._webhook_url = webhook_url
-        self._webhook_secret = check_webhook_secret(webhook_secret) if mode == "webhook" else None
-        if mode == "webhook" and not webhook_url:
-            raise ValueError("telegram webhook mode needs webhook_url (the public https URL)")
-        self._webhook_listen = webhook_listen
-        self._webhook_port = webhook_port
-        self._webhook_path = webhook_path
-        self._poll_timeout = poll_timeout
-        base = api_base_url.rstrip("/")
+        super().__init__(settings, core, limits=limits, poll_timeout=poll_timeout)
+        base = settings.api_base_url.rstrip("/")
         self.application = (
             Application.builder()
-            .token(token)
+            .token(self.token)
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
             .concurrent_updates(CONCURRENT_UPDATES)
@@ -156,12 +138,12 @@ class PtbChannel(TelegramChannelBase):
 
     async def _start_webhook(self) -> None:
         app = web.Application()
-        app.router.add_post(self._webhook_path, self._on_webhook)
-        self._site = WebhookSite(app, self._webhook_listen, self._webhook_port)
+        app.router.add_post(self.settings.webhook_path, self._on_webhook)
+        self._site = WebhookSite(app, self.settings.webhook_listen, self.settings.webhook_port)
         await self._site.start()
-        assert self._webhook_url is not None
+        assert self.settings.webhook_url is not None
         await self.application.bot.set_webhook(
-            self._webhook_url,
+            self.settings.webhook_url,
             secret_token=self._webhook_secret,
             allowed_updates=ALLOWED_UPDATES,
         )
