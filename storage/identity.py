@@ -7,8 +7,10 @@ them together saves a round trip on the hottest path of the bot.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import String, and_, literal, select
+from sqlalchemy import String, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Draft, StaffMember
@@ -20,12 +22,15 @@ class Identity:
     draft: Draft | None
 
 
-async def load_identity(*, session: AsyncSession, channel: str, user_id: str) -> Identity:
-    """The active staff member and the draft of (channel, user_id); either may be None."""
+@cache
+def _identity_statement() -> Any:
+    # Built once (every inbound message runs it): a reused statement keeps its cache key, so
+    # SQLAlchemy neither rebuilds nor re-keys it; the values come in as bound parameters.
     me = select(
-        literal(channel, String).label("channel"), literal(user_id, String).label("user_id")
+        bindparam("channel", type_=String).label("channel"),
+        bindparam("user_id", type_=String).label("user_id"),
     ).subquery("me")
-    statement = (
+    return (
         select(StaffMember, Draft)
         .select_from(me)
         .outerjoin(
@@ -38,5 +43,10 @@ async def load_identity(*, session: AsyncSession, channel: str, user_id: str) ->
         )
         .outerjoin(Draft, and_(Draft.channel == me.c.channel, Draft.user_id == me.c.user_id))
     )
-    member, draft = (await session.execute(statement)).one()
+
+
+async def load_identity(*, session: AsyncSession, channel: str, user_id: str) -> Identity:
+    """The active staff member and the draft of (channel, user_id); either may be None."""
+    result = await session.execute(_identity_statement(), {"channel": channel, "user_id": user_id})
+    member, draft = result.one()
     return Identity(member=member, draft=draft)
