@@ -48,6 +48,12 @@ def check_unit(case: Case, member: StaffMember) -> None:
         raise Refused(f"case of {case.unit_name} pressed by {member.role} of {member.unit_name}")
 
 
+def check_move(case: Case, to_state: str) -> None:
+    """Refused unless the case may go to `to_state` now."""
+    if not can_move(case.state, to_state):
+        raise Refused(f"transition {case.state} -> {to_state} not allowed")
+
+
 async def move(
     *,
     session: AsyncSession,
@@ -59,9 +65,11 @@ async def move(
     note: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    """One transition: new state, version + 1 (older cards go stale), one event (flushed)."""
-    if not can_move(case.state, to_state):
-        raise Refused(f"transition {case.state} -> {to_state} not allowed")
+    """One transition: new state, version + 1 (older cards go stale), one event (flushed).
+
+    A case not yet written (just filed) is inserted by this flush, already in its new state.
+    """
+    check_move(case, to_state)
     from_state = case.state
     case.state = to_state
     case.version += 1

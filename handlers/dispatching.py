@@ -16,7 +16,7 @@ from handlers import notify
 from handlers import payloads as p
 from handlers.cards import Cards
 from handlers.casetypes import RequestType, Urgency
-from handlers.casework import move
+from handlers.casework import check_move, move
 from handlers.context import CoreDeps
 from handlers.lifecycle import CaseState
 from handlers.messages import Button, Outbound
@@ -41,16 +41,9 @@ async def dispatch_case(
     `action` is "dispatched" when the router chose the unit and "assigned" when a dispatcher did.
     The resident is told unless the caller tells them itself (the filing receipt names the unit).
     """
-    await move(
-        session=session,
-        case=case,
-        to_state=CaseState.DISPATCHED,
-        now=now,
-        actor=actor,
-        action=action,
-        note=unit,
-        data={**(data or {}), "unit": unit},
-    )
+    # Unit and clocks are set before the transition's flush, so one write carries all of it (for
+    # a case just filed: the INSERT itself). The check comes first: a refused move changes nothing.
+    check_move(case, CaseState.DISPATCHED)
     deadlines = compute_deadlines(
         deps.calendar,
         deps.sla,
@@ -64,6 +57,16 @@ async def dispatch_case(
     case.sign_deadline = deadlines.sign_by
     case.handle_deadline = deadlines.handle_by
     case.return_deadline = deadlines.return_by
+    await move(
+        session=session,
+        case=case,
+        to_state=CaseState.DISPATCHED,
+        now=now,
+        actor=actor,
+        action=action,
+        note=unit,
+        data={**(data or {}), "unit": unit},
+    )
 
     cards = Cards(deps.texts, deps.zone)
     stamp = notify.version_stamp(case)

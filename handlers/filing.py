@@ -12,7 +12,7 @@ from handlers.lifecycle import CaseState
 from handlers.turn import Turn
 from storage.cases import add_event, next_case_number
 from storage.models import Case
-from storage.residents import ensure_resident
+from storage.residents import ensure_resident_id
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ async def file_case(*, turn: Turn, deps: CoreDeps, state: DraftState) -> Case:
     """
     inbound, now, session = turn.inbound, turn.now, turn.session
     assert state.request_type is not None and state.description is not None
-    resident = await ensure_resident(
+    resident_id = await ensure_resident_id(
         session=session,
         channel=inbound.channel,
         external_id=inbound.user_id,
@@ -39,12 +39,13 @@ async def file_case(*, turn: Turn, deps: CoreDeps, state: DraftState) -> Case:
     unit = decision.get("unit")
     case = Case(
         number=number,
-        resident_id=resident.id,
+        resident_id=resident_id,
         channel=inbound.channel,
         request_type=state.request_type,
         urgency="urgent" if decision.get("emergency") else "normal",
         # Dispatch below moves it on; it starts where every case starts.
         state=CaseState.SUBMITTED.value,
+        version=1,
         category=decision.get("category"),
         subcategory=decision.get("subcategory"),
         confidence=decision.get("confidence"),
@@ -62,8 +63,9 @@ async def file_case(*, turn: Turn, deps: CoreDeps, state: DraftState) -> Case:
         created_at=now,
         updated_at=now,
     )
+    # Not flushed here: the move below writes the case once, already in its next state, together
+    # with both events (an INSERT then UPDATEs would cost two more round trips).
     session.add(case)
-    await session.flush()
     actor = inbound.user_id
     add_event(
         session=session,

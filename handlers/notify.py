@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.messages import Outbound
 from storage.models import Case, Resident
 from storage.outbox import enqueue
-from storage.staff import staff_with_role, unit_chats, unit_workers
+from storage.staff import staff_with_role, unit_recipient_chats
 
 # Outbox message kinds (the first field of the key).
 CARD = "card"  # a case card to a unit's staff or group
@@ -68,11 +68,8 @@ async def push(
 
 async def unit_recipients(*, session: AsyncSession, unit: str) -> list[Recipient]:
     """A unit's staff (private chats) and its bound groups."""
-    people = [
-        Recipient(m.channel, m.external_id) for m in await unit_workers(session=session, unit=unit)
-    ]
-    groups = [Recipient(g.channel, g.chat_id) for g in await unit_chats(session=session, unit=unit)]
-    return people + groups
+    chats = await unit_recipient_chats(session=session, unit=unit)
+    return [Recipient(channel, chat_id) for channel, chat_id in chats]
 
 
 async def role_recipients(*, session: AsyncSession, role: str) -> list[Recipient]:

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.dialect import insert
+from storage.dialect import dialect_name, insert_for
 from storage.models import Case, CaseCounter, CaseEvent
+
+
+@cache
+def _next_number(dialect: str) -> Any:
+    # Built once per dialect (every filed case runs it), against the Table (no ORM machinery).
+    table = CaseCounter.__table__
+    statement = insert_for(dialect, table).values(key=bindparam("key"), value=1)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.key], set_={"value": table.c.value + 1}
+    ).returning(table.c.value)
 
 
 async def next_case_number(*, session: AsyncSession, prefix: str, day: str) -> str:
@@ -21,11 +32,8 @@ async def next_case_number(*, session: AsyncSession, prefix: str, day: str) -> s
     row's lock, so two transactions never get the same sequence number.
     """
     key = f"{prefix}{day}"
-    statement = insert(session, CaseCounter).values(key=key, value=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[CaseCounter.key], set_={"value": CaseCounter.value + 1}
-    ).returning(CaseCounter.value)
-    value = (await session.execute(statement)).scalar_one()
+    result = await session.execute(_next_number(dialect_name(session)), {"key": key})
+    value = result.scalar_one()
     return f"{key}-{value:04d}"
 
 
@@ -43,8 +51,11 @@ def add_event(
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
     """Append one row to the case's log (never updated afterwards)."""
+    # A case not yet written has no id: the event then refers to the object, and the flush that
+    # inserts the case fills in the id.
+    link: dict[str, Any] = {"case_id": case.id} if case.id is not None else {"case": case}
     event = CaseEvent(
-        case_id=case.id,
+        **link,
         at=at,
         actor_kind=actor_kind,
         actor_id=actor_id,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, inspect
+from sqlalchemy import Table, bindparam, delete, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -16,6 +16,10 @@ from storage.models import Draft
 
 async def load_draft(*, session: AsyncSession, channel: str, user_id: str) -> Draft | None:
     return await session.get(Draft, (channel, user_id))
+
+
+def _key(channel: str, user_id: str) -> Any:
+    return inspect(Draft).identity_key_from_primary_key((channel, user_id))
 
 
 @cache
@@ -53,13 +57,24 @@ async def save_draft(
     )
     # A Draft loaded earlier in this session (the identity query loads it) now shows what the
     # row holds, without being marked changed (that would write it a second time at flush).
-    key = inspect(Draft).identity_key_from_primary_key((channel, user_id))
-    loaded = session.identity_map.get(key)
+    loaded = session.identity_map.get(_key(channel, user_id))
     if loaded is not None:
         set_committed_value(loaded, "step", step)
         set_committed_value(loaded, "data", dict(data))
         set_committed_value(loaded, "updated_at", now)
 
 
+@cache
+def _delete() -> Any:
+    table = cast(Table, Draft.__table__)
+    return delete(table).where(
+        table.c.channel == bindparam("channel"), table.c.user_id == bindparam("user_id")
+    )
+
+
 async def delete_draft(*, session: AsyncSession, channel: str, user_id: str) -> None:
-    await session.execute(delete(Draft).where(Draft.channel == channel, Draft.user_id == user_id))
+    await session.execute(_delete(), {"channel": channel, "user_id": user_id})
+    # As the ORM's own bulk delete would: a Draft loaded earlier leaves the session with its row.
+    loaded = session.identity_map.get(_key(channel, user_id))
+    if loaded is not None:
+        session.expunge(loaded)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert
+from storage.dialect import dialect_name, insert, insert_for
 from storage.models import Resident
 
 
@@ -37,3 +39,32 @@ async def ensure_resident(
     )
     resident: Resident = result.scalar_one()
     return resident
+
+
+@cache
+def _ensure_id(dialect: str) -> Any:
+    # Built once per dialect (every filed case runs it), against the Table: no ORM object is
+    # loaded when only the id is wanted.
+    table = Resident.__table__
+    statement = insert_for(dialect, table).values(
+        channel=bindparam("channel"),
+        external_id=bindparam("external_id"),
+        chat_id=bindparam("chat_id"),
+        reachable=True,
+        created_at=bindparam("created_at", type_=table.c.created_at.type),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.channel, table.c.external_id],
+        set_={"chat_id": func.coalesce(statement.excluded.chat_id, table.c.chat_id)},
+    ).returning(table.c.id)
+
+
+async def ensure_resident_id(
+    *, session: AsyncSession, channel: str, external_id: str, chat_id: str | None, now: datetime
+) -> int:
+    """`ensure_resident`, returning only the row's id (filing a case needs no more)."""
+    params = {"channel": channel, "external_id": external_id, "chat_id": chat_id, "created_at": now}
+    resident_id: int = (
+        await session.execute(_ensure_id(dialect_name(session)), params)
+    ).scalar_one()
+    return resident_id

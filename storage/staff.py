@@ -11,8 +11,10 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import String, bindparam, delete, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert
@@ -214,3 +216,31 @@ async def unit_chats(*, session: AsyncSession, unit: str) -> Sequence[UnitChat]:
         select(UnitChat).where(UnitChat.unit_name == unit).order_by(UnitChat.chat_id)
     )
     return result.scalars().all()
+
+
+@cache
+def _unit_recipients_statement() -> Any:
+    # Built once (every dispatch runs it), one round trip instead of two. Each row is
+    # (channel, chat id): staff private chats first (by staff id), then bound groups (by chat id),
+    # the order `unit_workers` then `unit_chats` give.
+    staff, chats = StaffMember.__table__, UnitChat.__table__
+    unit = bindparam("unit", type_=String)
+    people = select(
+        staff.c.channel,
+        staff.c.external_id.label("chat_id"),
+        literal(0).label("part"),
+        staff.c.id.label("staff_id"),
+    ).where(staff.c.unit_name == unit, staff.c.role.in_(sorted(UNIT_ROLES)), staff.c.active)
+    groups = select(
+        chats.c.channel, chats.c.chat_id, literal(1).label("part"), literal(0).label("staff_id")
+    ).where(chats.c.unit_name == unit)
+    both = union_all(people, groups).subquery("recipients")
+    return select(both.c.channel, both.c.chat_id).order_by(
+        both.c.part, both.c.staff_id, both.c.chat_id
+    )
+
+
+async def unit_recipient_chats(*, session: AsyncSession, unit: str) -> list[tuple[str, str]]:
+    """(channel, chat id) of a unit's active staff and heads, then of its bound groups."""
+    result = await session.execute(_unit_recipients_statement(), {"unit": unit})
+    return [(channel, chat_id) for channel, chat_id in result]
