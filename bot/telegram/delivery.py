@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from bot.delivery import DeliveryResult, DeliveryStatus
@@ -23,6 +24,13 @@ class TelegramSender:
         try:
             await self._telegram.send(recipient, message)
         except DeliveryError as error:
+            if error.permanent and message.photos and not error.sent_message_ids:
+                # Photo ids Telegram refuses (a WeChat media id on a WeChat case's card, or a
+                # file gone): the text and buttons still go, the text says how many photos.
+                log.warning(
+                    "telegram push to %s: photos refused, sent without: %s", recipient, error
+                )
+                return await self.deliver(recipient, dataclasses.replace(message, photos=()))
             if error.sent_message_ids:
                 # Part of a long message went out; a retry repeats those parts. Rare (a 429
                 # storm outlasting the throttle's own retries), and better than losing the rest.
