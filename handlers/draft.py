@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from copy import deepcopy
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -49,15 +48,17 @@ class DraftState:
     editing: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Field by field with one-level copies, not `asdict`/`deepcopy`: this runs on every
+        # message, and the values are plain JSON (lists of strings, the router's decision dict,
+        # which is replaced, never changed in place).
+        data = {name: _copy(getattr(self, name)) for name in _FIELDS}
         data["step"] = str(self.step)
         return data
 
     @classmethod
     def from_json(cls, step: str, data: dict[str, Any]) -> DraftState:
-        known = {f.name for f in fields(cls)}
-        # A deep copy: the loaded row must keep its old value, or SQLAlchemy sees no change.
-        values = {k: deepcopy(v) for k, v in data.items() if k in known and k != "step"}
+        # Copies, so changing the state never changes the loaded row's value.
+        values = {k: _copy(v) for k, v in data.items() if k in _FIELDS and k != "step"}
         return cls(step=Step(step), **values)
 
     @property
@@ -71,3 +72,14 @@ class DraftState:
     @property
     def subcategory(self) -> str | None:
         return None if self.decision is None else self.decision.get("subcategory")
+
+
+_FIELDS = tuple(f.name for f in fields(DraftState))
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    return value
