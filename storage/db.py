@@ -35,7 +35,13 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 8) -> AsyncE
         return engine
     kwargs["pool_size"] = pool_size
     kwargs["max_overflow"] = pool_size
-    kwargs["pool_pre_ping"] = True
+    # No pool_pre_ping: with asyncpg it is BEGIN, SELECT, ROLLBACK (three round trips) before every
+    # checkout, i.e. every inbound message; measured here it cut simple transactions from about
+    # 390/s to 270/s. Connections are instead replaced after an hour (idle-timeout proxies and
+    # firewalls), and a connection found dead fails its one transaction (answered with an
+    # apology) and makes SQLAlchemy discard every older pooled connection, so the next message
+    # gets a fresh one: https://docs.sqlalchemy.org/en/20/core/pooling.html#pool-disconnects
+    kwargs["pool_recycle"] = 3600
     return create_async_engine(url, **kwargs)
 
 
