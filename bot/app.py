@@ -16,6 +16,7 @@ from handlers.texts import Texts
 from handlers.workcalendar import WorkCalendar
 from nlp.router import Router
 from storage.db import create_engine, create_sessionmaker
+from storage.media import MediaStore
 from storage.migrate import upgrade
 from storage.units import UnitRecord, sync_units
 
@@ -30,6 +31,8 @@ class App:
     router: Router
     deps: CoreDeps
     conversation: Conversation
+    # Photos as files, shared by the channels (a WeChat photo shown in Telegram and back).
+    media: MediaStore
     # Channels register their outbox senders here at start-up (see bot.outbox.registry).
     senders: SenderRegistry = field(default_factory=SenderRegistry)
 
@@ -100,4 +103,5 @@ async def build_app(
         router=router,
         deps=deps,
         conversation=Conversation(deps),
+        media=MediaStore(settings.media.dir, max_bytes=settings.media.max_bytes),
     )

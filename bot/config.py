@@ -142,6 +142,13 @@ def _given(value: str | SecretStr | None) -> bool:
     return bool(value)
 
 
+class MediaSettings(_Table):
+    """The media store: photos kept as files so they cross channels (storage/media.py)."""
+
+    dir: Path = Path("var/media")
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+
+
 class OutboxSettings(_Table):
     """The outbox sender (issue 4): attempts, back-off, claim sizes."""
 
@@ -173,6 +180,7 @@ class Settings(_Table):
     intake: IntakeSettings = IntakeSettings()
     telegram: TelegramSettings = TelegramSettings()
     wechat: WeChatSettings = WeChatSettings()
+    media: MediaSettings = MediaSettings()
     calendar: CalendarSettings = CalendarSettings()
     sla: SlaSettings = SlaSettings()
     outbox: OutboxSettings = OutboxSettings()

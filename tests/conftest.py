@@ -128,8 +128,10 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings(db_url: str) -> Settings:
-    return Settings.model_validate({"database": {"url": db_url}})
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings.model_validate(
+        {"database": {"url": db_url}, "media": {"dir": str(tmp_path / "media")}}
+    )
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ the unit's staff only type and press buttons in Telegram.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -15,9 +16,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
+from bot.delivery import DeliveryStatus
+from bot.telegram.delivery import TelegramSender
 from handlers.clock import FixedClock
 from handlers.followup.sweep import Sweep
 from handlers.lifecycle import CaseState
+from handlers.messages import Outbound
 from nlp.router import Router
 from storage.models import Case, CaseEvent, OutboxMessage
 from tests.desk import NUMBER, invite
@@ -189,35 +193,85 @@ async def test_reply_outside_the_48_hour_window_waits_for_the_residents_next_mes
     assert [r.status for r in await wechat_rows(cc.app)] == ["sent"] * len(rows)
 
 
-async def test_staff_get_the_card_of_a_wechat_case_with_a_photo(
-    cc: CrossChannel, router: Router
-) -> None:
-    """A WeChat media id means nothing to Telegram, which refuses it; the staff still get the card,
-    with its buttons and the photo count, and can sign it."""
-    staff = await join_staff(cc, unit_of(router))
+# The smallest real JPEG and PNG starts: the media store knows images by their first bytes.
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"street-lamp-photo-1" + b"\xff\xd9"
+PNG = b"\x89PNG\r\n\x1a\n" + b"street-lamp-photo-2"
+
+
+async def file_with_photos(cc: CrossChannel, *media_ids: str) -> str:
+    """The resident files the clear complaint with these WeChat photos; returns the number."""
     reply = await cc.wechat_follows(OPENID)
     await cc.wechat_says(OPENID, number_of(reply, "投诉"))
     reply = await cc.wechat_says(OPENID, CLEAR)
     assert "照片" in (reply.content or ""), reply
-    # Telegram's answer to a photo "file_id" it never issued, as the real Bot API words it.
-    for method in ("sendPhoto", "sendMediaGroup"):
-        cc.telegram.api.fail_next_with(
-            method, 400, "Bad Request: wrong file identifier/HTTP URL specified", chat_id=STAFF
-        )
-    reply = await cc.wechat.side.image(OPENID, "WX-MEDIA-ID-1")
-    assert "第1张" in (reply.content or ""), reply
+    for n, media_id in enumerate(media_ids, start=1):
+        reply = await cc.wechat.side.image(OPENID, media_id)
+        assert f"第{n}张" in (reply.content or ""), reply
     reply = await cc.wechat_says(OPENID, number_of(reply, "完成"))
     reply = await cc.wechat_says(OPENID, number_of(reply, "匿名"))
     reply = await cc.wechat_says(OPENID, number_of(reply, "提交"))
     match = NUMBER.search(reply.content or "")
     assert match, reply
-    number = match.group(0)
-    assert (await case_of(cc.app, number)).photos == ["WX-MEDIA-ID-1"]
+    return match.group(0)
+
+
+async def test_staff_see_the_photo_a_wechat_resident_sent(cc: CrossChannel, router: Router) -> None:
+    """A WeChat photo is downloaded into the media store as it arrives; the case keeps a
+    channel-neutral reference and the staff card in Telegram carries the uploaded photo."""
+    staff = await join_staff(cc, unit_of(router))
+    cc.wechat.api.media["WX-MEDIA-ID-1"] = JPEG
+    number = await file_with_photos(cc, "WX-MEDIA-ID-1")
+    ref = "media:" + hashlib.sha256(JPEG).hexdigest()
+    assert (await case_of(cc.app, number)).photos == [ref]
+    assert cc.app.media.open(ref) == JPEG
+
+    [card] = staff.new()
+    assert card.method == "sendPhoto" and card.ok
+    assert number in (card.text or "") and "附照片1张" in (card.text or "")
+    assert [label for row in card.buttons for label, _ in row] == ["签收", "回复", "退回"]
+    [upload] = cc.telegram.api.uploads
+    assert (upload.method, upload.chat_id, upload.content) == ("sendPhoto", str(STAFF), JPEG)
+    assert f"已签收工单 {number}" in texts(await staff.press("签收"))
+
+
+async def test_staff_see_an_album_of_wechat_photos(cc: CrossChannel, router: Router) -> None:
+    """Two WeChat photos reach the staff as an uploaded album, then the card with its buttons;
+    the same photo sent again is stored once."""
+    staff = await join_staff(cc, unit_of(router))
+    cc.wechat.api.media |= {"WX-1": JPEG, "WX-2": PNG, "WX-1-AGAIN": JPEG}
+    number = await file_with_photos(cc, "WX-1", "WX-2", "WX-1-AGAIN")
+    refs = [f"media:{hashlib.sha256(p).hexdigest()}" for p in (JPEG, PNG, JPEG)]
+    assert (await case_of(cc.app, number)).photos == refs
+    assert sum(1 for f in cc.app.media.root.rglob("*") if f.is_file()) == 2
+
+    album, card = staff.new()
+    assert album.method == "sendMediaGroup" and album.ok
+    assert card.method == "sendMessage" and number in (card.text or "")
+    assert [label for row in card.buttons for label, _ in row] == ["签收", "回复", "退回"]
+    uploaded = [(u.method, u.content) for u in cc.telegram.api.uploads]
+    assert uploaded == [("sendMediaGroup", JPEG), ("sendMediaGroup", PNG), ("sendMediaGroup", JPEG)]
+
+
+async def test_a_photo_that_cannot_be_downloaded_stays_a_media_id(
+    cc: CrossChannel, router: Router
+) -> None:
+    """When WeChat will not hand over a photo (here: an unknown media id), the message still
+    counts with its raw media id; Telegram refuses that id, and the staff still get the card,
+    with its buttons and the photo count, and can sign it."""
+    staff = await join_staff(cc, unit_of(router))
+    # Telegram's answer to a photo "file_id" it never issued, as the real Bot API words it.
+    for method in ("sendPhoto", "sendMediaGroup"):
+        cc.telegram.api.fail_next_with(
+            method, 400, "Bad Request: wrong file identifier/HTTP URL specified", chat_id=STAFF
+        )
+    number = await file_with_photos(cc, "WX-MEDIA-ID-GONE")  # the stand-in has no such media
+    assert (await case_of(cc.app, number)).photos == ["WX-MEDIA-ID-GONE"]
 
     [card] = staff.new()
     assert card.method == "sendMessage"
     assert number in (card.text or "") and "附照片1张" in (card.text or "")
     assert [label for row in card.buttons for label, _ in row] == ["签收", "回复", "退回"]
+    assert cc.telegram.api.uploads == []
     assert [r.status for r in await staff_rows(cc.app)] == ["sent"]
     assert f"已签收工单 {number}" in texts(await staff.press("签收"))
     assert cc.wechat_texts(OPENID)[-1].startswith(f"您的工单 {number} 已由")
@@ -231,3 +285,19 @@ async def staff_rows(app: App) -> list[OutboxMessage]:
             .order_by(OutboxMessage.id)
         )
         return list((await session.execute(statement)).scalars())
+
+
+async def test_a_photo_gone_from_the_store_is_left_off_the_card(cc: CrossChannel) -> None:
+    """A media reference whose file is gone is refused before any upload; the outbox's Telegram
+    sender then shows the text without it."""
+    staff = cc.telegram.person(STAFF)
+    assert cc.telegram.channel is not None
+    missing = "media:" + "0" * 64
+    result = await TelegramSender(cc.telegram.channel).deliver(
+        str(STAFF), Outbound("【新工单】附照片1张", photos=(missing,))
+    )
+    assert result.status is DeliveryStatus.SENT
+    [card] = staff.new()
+    assert (card.method, card.text) == ("sendMessage", "【新工单】附照片1张")
+    assert cc.telegram.api.uploads == []
+    assert cc.telegram.api.calls_to("sendPhoto") == []

@@ -46,7 +46,7 @@ async def _start_channels(app: App) -> list[_Channel]:
         from bot.telegram import create_telegram_channel  # the chosen framework only
         from bot.telegram.delivery import TelegramSender
 
-        telegram = create_telegram_channel(telegram_settings, app.conversation)
+        telegram = create_telegram_channel(telegram_settings, app.conversation, media=app.media)
         await telegram.start()
         app.senders.register(TelegramSender(telegram))
         started.append(telegram)

@@ -28,6 +28,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.types import (
+    BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -49,6 +50,7 @@ from bot.telegram.parse import inbound_from_callback, inbound_from_message
 from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep
 from bot.telegram.throttle import RateLimits
 from bot.telegram.types import ConversationCore, DeliveryError
+from storage.media import MediaStore
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +76,9 @@ class AiogramChannel(TelegramChannelBase):
         *,
         limits: RateLimits | None = None,
         poll_timeout: int = 30,
+        media: MediaStore | None = None,
     ) -> None:
-        super().__init__(settings, core, limits=limits, poll_timeout=poll_timeout)
+        super().__init__(settings, core, limits=limits, poll_timeout=poll_timeout, media=media)
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base_url))
         self.bot = Bot(self.token, session=session)
         self.dispatcher = Dispatcher()
@@ -172,15 +175,26 @@ class AiogramChannel(TelegramChannelBase):
         sent = await self.bot.send_message(chat_id, step.text, reply_markup=_markup(step.keyboard))
         return str(sent.message_id)
 
+    async def _photo(self, photo: str, chat_id: str) -> str | BufferedInputFile:
+        """A Telegram file_id as it is; a media-store photo as a file upload."""
+        upload = await self.photo_upload(photo, chat_id)
+        return photo if upload is None else BufferedInputFile(upload[1], filename=upload[0])
+
     async def send_photo(self, chat_id: str, step: PhotoStep) -> str:
         sent = await self.bot.send_photo(
-            chat_id, step.photo, caption=step.caption, reply_markup=_markup(step.keyboard)
+            chat_id,
+            await self._photo(step.photo, chat_id),
+            caption=step.caption,
+            reply_markup=_markup(step.keyboard),
         )
         return str(sent.message_id)
 
     async def send_album(self, chat_id: str, step: AlbumStep) -> list[str]:
         media = [
-            InputMediaPhoto(media=photo, caption=step.caption if i == 0 else None)
+            InputMediaPhoto(
+                media=await self._photo(photo, chat_id),
+                caption=step.caption if i == 0 else None,
+            )
             for i, photo in enumerate(step.photos)
         ]
         sent = await self.bot.send_media_group(chat_id, media=list(media))

@@ -1,7 +1,9 @@
-"""What both adapters share: sending through the throttle, and the webhook HTTP server."""
+"""What both adapters share: sending through the throttle, photos from the media store, and
+the webhook HTTP server."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from abc import ABC, abstractmethod
@@ -15,6 +17,7 @@ from bot.telegram.render import AlbumStep, PhotoStep, Step, TextStep, plan
 from bot.telegram.throttle import OutboundThrottle, RateLimits
 from bot.telegram.types import ConversationCore, DeliveryError, SentResult
 from handlers.messages import Outbound
+from storage.media import MediaMissing, MediaStore, image_type, is_media_ref
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,7 @@ class TelegramChannelBase(ABC):
         *,
         limits: RateLimits | None = None,
         poll_timeout: int = 30,
+        media: MediaStore | None = None,
     ) -> None:
         if settings.token is None or not settings.token.get_secret_value():
             raise ValueError(
@@ -90,6 +94,7 @@ class TelegramChannelBase(ABC):
                 secret.get_secret_value() if secret else None
             )
         self._poll_timeout = poll_timeout
+        self._media = media
         self.bridge = CoreBridge(core, self.send)
         self.throttle = OutboundThrottle(self.retry_after_of, limits)
 
@@ -127,6 +132,24 @@ class TelegramChannelBase(ABC):
             return await self.send_album(chat_id, step)
 
         return call
+
+    async def photo_upload(self, photo: str, chat_id: str) -> tuple[str, bytes] | None:
+        """(file name, bytes) to upload for a media-store reference; None for a Telegram file_id,
+        which goes as it is. Raises a permanent `DeliveryError` if the stored file is gone, so
+        the outbox's Telegram sender shows the card without its photos."""
+        if not is_media_ref(photo):
+            return None
+        if self._media is None:
+            raise DeliveryError(
+                f"photo {photo}: no media store configured", chat_id=chat_id, permanent=True
+            )
+        try:
+            # A file read blocks; other chats' sends go on meanwhile.
+            data = await asyncio.to_thread(self._media.open, photo)
+        except (MediaMissing, OSError) as exc:
+            raise DeliveryError(f"photo {photo}: {exc}", chat_id=chat_id, permanent=True) from exc
+        name = photo.removeprefix("media:")[:16]
+        return f"{name}.{image_type(data) or 'jpg'}", data
 
     @abstractmethod
     async def send_text(self, chat_id: str, step: TextStep) -> str:

@@ -25,8 +25,9 @@ class TelegramSender:
             await self._telegram.send(recipient, message)
         except DeliveryError as error:
             if error.permanent and message.photos and not error.sent_message_ids:
-                # Photo ids Telegram refuses (a WeChat media id on a WeChat case's card, or a
-                # file gone): the text and buttons still go, the text says how many photos.
+                # Photos Telegram refuses (a WeChat media id kept when its download failed, a
+                # file gone from Telegram or from the media store): the text and buttons still
+                # go, the text says how many photos.
                 log.warning(
                     "telegram push to %s: photos refused, sent without: %s", recipient, error
                 )

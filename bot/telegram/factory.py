@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.config import TelegramSettings
 from bot.telegram.throttle import RateLimits
 from bot.telegram.types import ConversationCore, TelegramChannel
+from storage.media import MediaStore
 
 
 def create_telegram_channel(
@@ -13,18 +14,20 @@ def create_telegram_channel(
     *,
     limits: RateLimits | None = None,
     poll_timeout: int = 30,
+    media: MediaStore | None = None,
 ) -> TelegramChannel:
     """An unstarted channel on aiogram or python-telegram-bot, same behaviour either way.
 
     `limits` defaults to Telegram's published limits; tests pass faster ones. `poll_timeout` is
     the getUpdates long-poll in seconds (stop() may wait up to that long on aiogram).
+    `media` is where photos referenced as "media:..." (one sent on WeChat) are read to upload.
     Raises ValueError when the token is missing or webhook mode lacks its URL or secret.
     """
     if settings.framework == "ptb":
         # Imported here so a deployment on one framework never imports the other.
         from bot.telegram.ptb_adapter import PtbChannel
 
-        return PtbChannel(settings, core, limits=limits, poll_timeout=poll_timeout)
+        return PtbChannel(settings, core, limits=limits, poll_timeout=poll_timeout, media=media)
     from bot.telegram.aiogram_adapter import AiogramChannel
 
-    return AiogramChannel(settings, core, limits=limits, poll_timeout=poll_timeout)
+    return AiogramChannel(settings, core, limits=limits, poll_timeout=poll_timeout, media=media)

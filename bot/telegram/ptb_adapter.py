@@ -49,6 +49,7 @@ from bot.telegram.parse import inbound_from_callback, inbound_from_message
 from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep
 from bot.telegram.throttle import RateLimits
 from bot.telegram.types import ConversationCore, DeliveryError
+from storage.media import MediaStore
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,9 @@ class PtbChannel(TelegramChannelBase):
         *,
         limits: RateLimits | None = None,
         poll_timeout: int = 30,
+        media: MediaStore | None = None,
     ) -> None:
-        super().__init__(settings, core, limits=limits, poll_timeout=poll_timeout)
+        super().__init__(settings, core, limits=limits, poll_timeout=poll_timeout, media=media)
         base = settings.api_base_url.rstrip("/")
         self.application = (
             Application.builder()
@@ -185,16 +187,28 @@ class PtbChannel(TelegramChannelBase):
         return str(sent.message_id)
 
     async def send_photo(self, chat_id: str, step: PhotoStep) -> str:
+        # A Telegram file_id goes as it is; a media-store photo as a file upload (bytes).
+        upload = await self.photo_upload(step.photo, chat_id)
         sent = await self.application.bot.send_photo(
-            chat_id, step.photo, caption=step.caption, reply_markup=_markup(step.keyboard)
+            chat_id,
+            step.photo if upload is None else upload[1],
+            caption=step.caption,
+            reply_markup=_markup(step.keyboard),
+            filename=None if upload is None else upload[0],
         )
         return str(sent.message_id)
 
     async def send_album(self, chat_id: str, step: AlbumStep) -> list[str]:
-        media = [
-            InputMediaPhoto(photo, caption=step.caption if i == 0 else None)
-            for i, photo in enumerate(step.photos)
-        ]
+        media = []
+        for i, photo in enumerate(step.photos):
+            upload = await self.photo_upload(photo, chat_id)
+            media.append(
+                InputMediaPhoto(
+                    photo if upload is None else upload[1],
+                    caption=step.caption if i == 0 else None,
+                    filename=None if upload is None else upload[0],
+                )
+            )
         sent = await self.application.bot.send_media_group(chat_id, media)
         return [str(m.message_id) for m in sent]
 

@@ -19,6 +19,7 @@ from bot.app import App
 from bot.config import WeChatSettings
 from bot.wechat.api import HotlineWeChatClient, WeChatApi
 from bot.wechat.menu import menu_definition
+from bot.wechat.photos import PhotoKeeper
 from bot.wechat.protocol import CallbackCodec
 from bot.wechat.sender import WeChatSender
 from bot.wechat.server import CallbackServer
@@ -27,6 +28,7 @@ from bot.wechat.turns import ConversationCore, WeChatTurns
 from handlers.clock import Clock
 from handlers.context import CoreDeps
 from handlers.texts import Texts
+from storage.media import MediaStore
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,7 @@ class WeChatChannel:
         core: ConversationCore,
         deps: CoreDeps,
         sessionmaker: async_sessionmaker[AsyncSession],
+        media: MediaStore | None = None,
     ) -> None:
         self.settings = settings
         self.parts = build_parts(
@@ -99,8 +102,18 @@ class WeChatChannel:
             texts=deps.texts,
             zone=deps.zone,
         )
+        # Without a media store (some tests) photos stay WeChat media ids, as they once were.
+        photos = (
+            PhotoKeeper(api=self.parts.api, token=self.parts.token, media=media)
+            if media is not None
+            else None
+        )
         turns = WeChatTurns(
-            core=core, sessionmaker=sessionmaker, clock=deps.clock, texts=deps.texts
+            core=core,
+            sessionmaker=sessionmaker,
+            clock=deps.clock,
+            texts=deps.texts,
+            photos=photos,
         )
         self.server = CallbackServer(
             codec=CallbackCodec(settings, deps.clock),
@@ -150,5 +163,9 @@ def channel_for(app: App) -> WeChatChannel | None:
     if not app.settings.wechat.configured:
         return None
     return WeChatChannel(
-        app.settings.wechat, core=app.conversation, deps=app.deps, sessionmaker=app.sessionmaker
+        app.settings.wechat,
+        core=app.conversation,
+        deps=app.deps,
+        sessionmaker=app.sessionmaker,
+        media=app.media,
     )

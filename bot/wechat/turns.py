@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.wechat.choices import Rendered, choice_for, chosen_number, render
 from bot.wechat.parse import Incoming, Kind
+from bot.wechat.photos import PhotoKeeper
 from handlers.clock import Clock
 from handlers.messages import Channel, Inbound, Outbound
 from handlers.texts import Texts
@@ -37,8 +38,10 @@ class WeChatTurns:
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock,
         texts: Texts,
+        photos: PhotoKeeper | None = None,
     ) -> None:
         self._core = core
+        self._photos = photos
         self._sessionmaker = sessionmaker
         self._clock = clock
         self._texts = texts
@@ -47,6 +50,10 @@ class WeChatTurns:
         """What to answer the callback with (empty text: nothing, e.g. for a duplicate)."""
         if incoming.kind is Kind.IGNORE:
             return Rendered("")
+        if self._photos is not None and incoming.inbound is not None:
+            # Before the transaction below: a download may take seconds.
+            kept = await self._photos.keep(incoming.inbound)
+            incoming = dataclasses.replace(incoming, inbound=kept)
         now = self._clock.now()
         openid = incoming.openid
         async with self._sessionmaker() as session, session.begin():

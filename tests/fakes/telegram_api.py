@@ -15,6 +15,9 @@ What it does, modelled on https://core.telegram.org/bots/api:
 * unknown methods answer 400 JSON, never 401/404 (python-telegram-bot reads those as InvalidToken);
 * parameters arrive form-urlencoded, multipart or JSON; nested objects (reply_markup, media...)
   are JSON strings in forms;
+* photos may be file_ids or uploaded files (multipart: the file itself as `photo`, or
+  `attach://<field>` naming a file field, as albums always do); each uploaded file is kept
+  (getFile can fetch it) and recorded in `uploads`;
 * records every call (`calls`, `wait_for`), injects updates of every kind the hotline meets,
   redelivers an update with the same update_id, answers scripted 429s (`fail_next`), and can
   enforce Telegram's flood limits (`enforce_limits=True`) with 429 + retry_after;
@@ -103,6 +106,16 @@ class ApiCall:
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A file the bot uploaded as a photo (sendPhoto or an album item), and its new file_id."""
+
+    method: str
+    chat_id: str
+    content: bytes
+    file_id: str
+
+
+@dataclass(frozen=True)
 class FakeLimits:
     """Flood limits the stand-in enforces when asked (Telegram's published ones by default)."""
 
@@ -153,6 +166,7 @@ class FakeTelegramAPI:
         self.calls: list[ApiCall] = []
         self.messages: dict[tuple[str, int], dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
+        self.uploads: list[Upload] = []
         self.webhook_url: str | None = None
         self.webhook_secret: str | None = None
         self.webhook_deliveries: list[WebhookDelivery] = []
@@ -748,7 +762,7 @@ class FakeTelegramAPI:
         _check_markup(params.get("reply_markup"))
         return self._new_message(
             params["chat_id"],
-            photo=self._photo_sizes(params["photo"]),
+            photo=self._photo_sizes("sendPhoto", params, params["photo"]),
             caption=caption,
             reply_markup=params.get("reply_markup"),
         )
@@ -766,18 +780,22 @@ class FakeTelegramAPI:
             messages.append(
                 self._new_message(
                     params["chat_id"],
-                    photo=self._photo_sizes(item.get("media")),
+                    photo=self._photo_sizes("sendMediaGroup", params, item.get("media")),
                     caption=caption,
                     media_group_id=group_id,
                 )
             )
         return messages
 
-    def _photo_sizes(self, photo: Any) -> list[dict[str, Any]]:
+    def _photo_sizes(self, method: str, params: dict[str, Any], photo: Any) -> list[dict[str, Any]]:
+        if isinstance(photo, str) and photo.startswith("attach://"):
+            attached = params.get(photo.removeprefix("attach://"))
+            if not isinstance(attached, bytes):
+                raise _ApiError(400, f"Bad Request: file {photo} not found in the request")
+            photo = attached
         if isinstance(photo, bytes):
             file_id = self.add_file(photo)
-        elif isinstance(photo, str) and photo.startswith("attach://"):
-            file_id = self.add_file(b"attached")
+            self.uploads.append(Upload(method, str(params["chat_id"]), photo, file_id))
         else:
             file_id = str(photo)
         return [{"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 1280, "height": 960}]

@@ -86,7 +86,9 @@ class TelegramScenario:
         settings = TelegramSettings(
             token=self.api.token, api_base_url=self.api.base_url, framework=self.framework
         )
-        channel = create_telegram_channel(settings, self.core, limits=FAST, poll_timeout=1)
+        channel = create_telegram_channel(
+            settings, self.core, limits=FAST, poll_timeout=1, media=self.app.media
+        )
         await channel.start()
         self.channel = channel
         self.app.senders.register(TelegramSender(channel))

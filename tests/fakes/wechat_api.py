@@ -357,7 +357,9 @@ async def make_rig(app: App, clock: FixedClock, **overrides: Any) -> AsyncIterat
     async with FakeWeChatAPI() as api:
         settings = wechat_settings(api, **overrides)
         core = SlowCore(app)
-        channel = WeChatChannel(settings, core=core, deps=app.deps, sessionmaker=app.sessionmaker)
+        channel = WeChatChannel(
+            settings, core=core, deps=app.deps, sessionmaker=app.sessionmaker, media=app.media
+        )
         await channel.start()
         side = WeChatSide(channel.url, clock, api=api, encrypt=settings.mode != "plain")
         try:
