@@ -23,8 +23,7 @@ from handlers.resident import ResidentQueries
 from handlers.residentcases import ResidentCases
 from handlers.turn import Turn
 from handlers.workdesk import WorkDesk
-from storage.identity import load_identity
-from storage.inbox import claim_message
+from storage.identity import Identity, claim_and_identify, load_identity
 from storage.outbox import release_held
 
 log = logging.getLogger(__name__)
@@ -48,12 +47,21 @@ class Conversation:
         now = self.deps.clock.now()
         try:
             async with self.deps.sessionmaker() as session, session.begin():
-                if inbound.message_id is not None and not await claim_message(
-                    session=session,
-                    channel=inbound.channel,
-                    message_id=inbound.message_id,
-                    now=now,
-                ):
+                # Who is writing is read with the dedupe claim (one round trip on PostgreSQL).
+                identity: Identity | None
+                if inbound.message_id is None:
+                    identity = await load_identity(
+                        session=session, channel=inbound.channel, user_id=inbound.user_id
+                    )
+                else:
+                    identity = await claim_and_identify(
+                        session=session,
+                        channel=inbound.channel,
+                        message_id=inbound.message_id,
+                        user_id=inbound.user_id,
+                        now=now,
+                    )
+                if identity is None:
                     log.info(
                         "duplicate delivery %s/%s ignored", inbound.channel, inbound.message_id
                     )
@@ -66,7 +74,7 @@ class Conversation:
                             session=session, channel=inbound.channel, recipient=recipient, now=now
                         )
                 turn = Turn(session=session, inbound=inbound, now=now)
-                await self._dispatch(turn)
+                await self._dispatch(turn, identity)
         except SQLAlchemyError:
             log.exception(
                 "database error handling %s message %s from %s",
@@ -78,11 +86,8 @@ class Conversation:
         # Only now, after the commit, do replies (and any case number in them) leave the core.
         return turn.replies
 
-    async def _dispatch(self, turn: Turn) -> None:
+    async def _dispatch(self, turn: Turn, identity: Identity) -> None:
         inbound = turn.inbound
-        identity = await load_identity(
-            session=turn.session, channel=inbound.channel, user_id=inbound.user_id
-        )
         # Staff, dispatchers, supervisors, group chats and desk buttons: never the intake dialog.
         if await self.desk.handle(turn, identity.member):
             return

@@ -1,19 +1,24 @@
 """Who is writing: the staff membership and the open draft of one chat identity, in one query.
 
 Every inbound message needs both (staff go to the work desk, residents to their draft); reading
-them together saves a round trip on the hottest path of the bot.
+them together saves a round trip on the hottest path of the bot. On PostgreSQL the inbound
+dedupe claim (`storage.inbox`) rides along in the same statement.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import String, and_, bindparam, select
+from sqlalchemy import String, Table, and_, bindparam, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Draft, StaffMember
+from storage.dialect import dialect_name
+from storage.inbox import claim_message
+from storage.models import Draft, ProcessedMessage, StaffMember
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +55,54 @@ async def load_identity(*, session: AsyncSession, channel: str, user_id: str) ->
     result = await session.execute(_identity_statement(), {"channel": channel, "user_id": user_id})
     member, draft = result.one()
     return Identity(member=member, draft=draft)
+
+
+@cache
+def _claiming_identity_statement() -> Any:
+    # PostgreSQL only: the dedupe INSERT runs as a data-modifying CTE whose RETURNING row drives
+    # the identity query, so a new message costs one round trip instead of two, and a
+    # redelivery (the INSERT does nothing) yields no row at all.
+    table = cast(Table, ProcessedMessage.__table__)
+    me = (
+        postgresql.insert(table)
+        .values(
+            channel=bindparam("channel"),
+            message_id=bindparam("message_id"),
+            processed_at=bindparam("processed_at", type_=table.c.processed_at.type),
+        )
+        .on_conflict_do_nothing()
+        .returning(table.c.channel, bindparam("user_id", type_=String).label("user_id"))
+        .cte("me")
+    )
+    return (
+        select(StaffMember, Draft)
+        .select_from(me)
+        .outerjoin(
+            StaffMember,
+            and_(
+                StaffMember.channel == me.c.channel,
+                StaffMember.external_id == me.c.user_id,
+                StaffMember.active,
+            ),
+        )
+        .outerjoin(Draft, and_(Draft.channel == me.c.channel, Draft.user_id == me.c.user_id))
+    )
+
+
+async def claim_and_identify(
+    *, session: AsyncSession, channel: str, message_id: str, user_id: str, now: datetime
+) -> Identity | None:
+    """`claim_message` then `load_identity`; None if the delivery was recorded before."""
+    if dialect_name(session) == "postgresql":
+        params = {
+            "channel": channel,
+            "message_id": message_id,
+            "processed_at": now,
+            "user_id": user_id,
+        }
+        row = (await session.execute(_claiming_identity_statement(), params)).one_or_none()
+        return None if row is None else Identity(member=row[0], draft=row[1])
+    # SQLite cannot put an INSERT in a WITH clause: two statements.
+    if not await claim_message(session=session, channel=channel, message_id=message_id, now=now):
+        return None
+    return await load_identity(session=session, channel=channel, user_id=user_id)
