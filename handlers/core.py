@@ -8,8 +8,9 @@ with an apology and leaves the previous draft as it was (the transaction rolls b
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from handlers.context import CoreDeps
 from handlers.draft import DraftState
@@ -45,46 +46,60 @@ class Conversation:
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         now = self.deps.clock.now()
-        try:
-            async with self.deps.sessionmaker() as session, session.begin():
-                # Who is writing is read with the dedupe claim (one round trip on PostgreSQL).
-                identity: Identity | None
-                if inbound.message_id is None:
-                    identity = await load_identity(
-                        session=session, channel=inbound.channel, user_id=inbound.user_id
+        for attempt in (1, 2):
+            try:
+                return await self._handle_once(inbound, now)
+            except DBAPIError as error:
+                # A pooled connection the server dropped (a PostgreSQL restart, an idle timeout):
+                # nothing was committed, so the whole message is simply tried once more on a
+                # fresh connection instead of costing the resident an apology.
+                if error.connection_invalidated and attempt == 1:
+                    log.warning("database connection lost; retrying %s", inbound.message_id)
+                    continue
+                self._log_failure(inbound)
+            except SQLAlchemyError:
+                self._log_failure(inbound)
+            break
+        return [Outbound(self.t("err.internal"))]
+
+    async def _handle_once(self, inbound: Inbound, now: datetime) -> list[Outbound]:
+        async with self.deps.sessionmaker() as session, session.begin():
+            # Who is writing is read with the dedupe claim (one round trip on PostgreSQL).
+            identity: Identity | None
+            if inbound.message_id is None:
+                identity = await load_identity(
+                    session=session, channel=inbound.channel, user_id=inbound.user_id
+                )
+            else:
+                identity = await claim_and_identify(
+                    session=session,
+                    channel=inbound.channel,
+                    message_id=inbound.message_id,
+                    user_id=inbound.user_id,
+                    now=now,
+                )
+            if identity is None:
+                log.info("duplicate delivery %s/%s ignored", inbound.channel, inbound.message_id)
+                return []
+            if inbound.channel in self.deps.holding_channels:
+                # The person wrote, so their channel can reach them again (WeChat's 48-hour
+                # window): pushes held for them go out, in the same transaction.
+                for recipient in {inbound.user_id, inbound.chat_id or inbound.user_id}:
+                    await release_held(
+                        session=session, channel=inbound.channel, recipient=recipient, now=now
                     )
-                else:
-                    identity = await claim_and_identify(
-                        session=session,
-                        channel=inbound.channel,
-                        message_id=inbound.message_id,
-                        user_id=inbound.user_id,
-                        now=now,
-                    )
-                if identity is None:
-                    log.info(
-                        "duplicate delivery %s/%s ignored", inbound.channel, inbound.message_id
-                    )
-                    return []
-                if inbound.channel in self.deps.holding_channels:
-                    # The person wrote, so their channel can reach them again (WeChat's 48-hour
-                    # window): pushes held for them go out, in the same transaction.
-                    for recipient in {inbound.user_id, inbound.chat_id or inbound.user_id}:
-                        await release_held(
-                            session=session, channel=inbound.channel, recipient=recipient, now=now
-                        )
-                turn = Turn(session=session, inbound=inbound, now=now)
-                await self._dispatch(turn, identity)
-        except SQLAlchemyError:
-            log.exception(
-                "database error handling %s message %s from %s",
-                inbound.channel,
-                inbound.message_id,
-                inbound.user_id,
-            )
-            return [Outbound(self.t("err.internal"))]
+            turn = Turn(session=session, inbound=inbound, now=now)
+            await self._dispatch(turn, identity)
         # Only now, after the commit, do replies (and any case number in them) leave the core.
         return turn.replies
+
+    def _log_failure(self, inbound: Inbound) -> None:
+        log.exception(
+            "database error handling %s message %s from %s",
+            inbound.channel,
+            inbound.message_id,
+            inbound.user_id,
+        )
 
     async def _dispatch(self, turn: Turn, identity: Identity) -> None:
         inbound = turn.inbound

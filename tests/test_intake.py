@@ -13,6 +13,7 @@ from bot.config import Settings
 from handlers.clock import FixedClock
 from handlers.lifecycle import CaseState
 from nlp.router import Router
+from storage.db import create_engine as build_engine_for
 from storage.models import Case, CaseEvent, Draft
 from tests.support import ResidentClient, texts
 
@@ -437,3 +438,29 @@ async def test_english_texts_by_configuration(
         assert next(b.label for b in client.buttons()) == "Complaint"
     finally:
         await app.close()
+
+
+async def test_a_dropped_connection_is_retried_not_apologised_for(
+    app: App, postgres_url: str
+) -> None:
+    """When PostgreSQL drops pooled connections (a restart), the next message still goes through."""
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no server to drop the connection")
+    client = ResidentClient(app.conversation)
+    await client.send("/new")
+    database = app.engine.url.database
+    admin = build_engine_for(postgres_url)
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = :db AND pid <> pg_backend_pid()"
+                ),
+                {"db": database},
+            )
+            await conn.commit()
+    finally:
+        await admin.dispose()
+    replies = await client.click("投诉")
+    assert "抱歉" not in texts(replies) and "描述" in texts(replies)
