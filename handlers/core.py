@@ -21,7 +21,7 @@ from handlers.intake import Intake
 from handlers.messages import Inbound, Outbound
 from handlers.payloads import RESIDENT, parse
 from handlers.resident import ResidentQueries
-from handlers.residentcases import ResidentCases
+from handlers.residentcases import PENDING_PREFIX, TRIAGE_ACTIONS, ResidentCases
 from handlers.turn import Turn
 from handlers.workdesk import WorkDesk
 from storage.identity import Identity, claim_and_identify, load_identity
@@ -107,16 +107,27 @@ class Conversation:
         if await self.desk.handle(turn, identity.member):
             return
         row = identity.draft
-        state = DraftState.from_json(row.step, row.data) if row is not None else None
+        # A pending message about a filed case (补充, or "add or new?") is not an intake draft.
+        pending = row if row is not None and row.step.startswith(PENDING_PREFIX) else None
+        state = DraftState.from_json(row.step, row.data) if row and not pending else None
         text = (inbound.text or "").strip()
+        payload = parse(inbound.choice or "")
         try:
             if inbound.unsupported is not None:
                 raise UserError("err.unsupported")
             if inbound.choice is None and text.startswith("/"):
-                await self._command(turn, text, state)
-            elif (payload := parse(inbound.choice or "")) and payload.prefix == RESIDENT:
+                await self._command(turn, text, state, pending=pending is not None)
+            elif pending is not None and (
+                inbound.choice is None or (payload and payload.action in TRIAGE_ACTIONS)
+            ):
+                new_text = await self.resident_cases.resume_pending(
+                    turn, pending.step, dict(pending.data)
+                )
+                if new_text is not None:
+                    await self.intake.begin(turn, first_text=new_text)
+            elif payload and payload.prefix == RESIDENT:
                 # A button under a notification about a filed case; any draft stays as it was.
-                await self.resident_cases.press(turn, payload)
+                await self.resident_cases.press(turn, payload, draft_open=row is not None)
                 if state is not None:
                     self.intake.prompt_again(turn, state)
             elif inbound.choice is not None and is_feedback(inbound.choice):
@@ -131,6 +142,8 @@ class Conversation:
                 await self.intake.resume(turn, DraftState())
             elif inbound.text is not None and text and await self.feedback.take_comment(turn, text):
                 pass  # a comment on the rating the resident just gave
+            elif inbound.text is not None and text and await self.resident_cases.triage(turn, text):
+                pass  # cases are open: asked whether this adds to one or is a new case
             elif inbound.text is not None and text:
                 await self.intake.begin(turn, first_text=inbound.text)
             elif inbound.choice is not None:
@@ -144,7 +157,9 @@ class Conversation:
             if state is not None:
                 self.intake.prompt_again(turn, state)
 
-    async def _command(self, turn: Turn, text: str, state: DraftState | None) -> None:
+    async def _command(
+        self, turn: Turn, text: str, state: DraftState | None, *, pending: bool
+    ) -> None:
         name, _, argument = text[1:].partition(" ")
         # Telegram appends the bot's name in groups: /status@AnningHotlineBot.
         name = name.split("@", 1)[0].lower()
@@ -159,7 +174,7 @@ class Conversation:
                 turn.say(self.t("welcome"))
             await self.intake.begin(turn)
         elif name == "cancel":
-            if state is None:
+            if state is None and not pending:
                 turn.say(self.t("nothing_to_cancel"))
             else:
                 await self.intake.cancel(turn)

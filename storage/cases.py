@@ -94,6 +94,19 @@ async def cases_of_resident(
     return result.scalars().all()
 
 
+async def open_cases_of_resident(
+    *, session: AsyncSession, resident_id: int, open_states: Sequence[str], limit: int = 2
+) -> Sequence[Case]:
+    """The resident's newest cases still in one of `open_states`."""
+    result = await session.execute(
+        select(Case)
+        .where(Case.resident_id == resident_id, Case.state.in_(open_states))
+        .order_by(Case.created_at.desc(), Case.id.desc())
+        .limit(limit)
+    )
+    return result.scalars().all()
+
+
 async def list_cases(
     *,
     session: AsyncSession,

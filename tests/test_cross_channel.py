@@ -126,8 +126,8 @@ async def test_resident_files_on_wechat_and_staff_answer_in_telegram(
 
     # The reply offers 补充 as a number; what the resident adds reaches the staff in Telegram.
     reply = await cc.wechat_says(OPENID, number_of(cc.wechat_texts(OPENID)[-1], "补充"))
-    assert reply.content == f"请发送：/add {number} 补充内容"
-    reply = await cc.wechat_says(OPENID, f"/add {number} {ADDED}")
+    assert reply.content == f"请发送要补充给工单 {number} 的内容（发送 /cancel 放弃）："
+    reply = await cc.wechat_says(OPENID, ADDED)
     assert reply.content == "补充信息已记录并转给承办单位。"
     assert texts(staff.new()) == f"【群众补充】工单 {number}：\n{ADDED}"
 
