@@ -65,9 +65,38 @@ async def move(
     note: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    """One transition: new state, version + 1 (older cards go stale), one event (flushed).
+    """`change_state`, flushed so the event has its id.
 
     A case not yet written (just filed) is inserted by this flush, already in its new state.
+    """
+    event = change_state(
+        session=session,
+        case=case,
+        to_state=to_state,
+        now=now,
+        actor=actor,
+        action=action,
+        note=note,
+        data=data,
+    )
+    await session.flush()
+    return event
+
+
+def change_state(
+    *,
+    session: AsyncSession,
+    case: Case,
+    to_state: str,
+    now: datetime,
+    actor: tuple[str, str | None],
+    action: str,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """One transition: new state, version + 1 (older cards go stale), one event in the log.
+
+    Every state change of a case goes through here (staff, dispatchers, residents, follow-ups).
     """
     check_move(case, to_state)
     from_state = case.state
@@ -86,7 +115,6 @@ async def move(
         note=note,
         data=data,
     )
-    await session.flush()
     return event
 
 

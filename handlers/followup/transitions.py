@@ -8,10 +8,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.casework import change_state
 from handlers.context import CoreDeps
 from handlers.followup.timers import plan
-from handlers.lifecycle import can_move
-from storage.cases import add_event
 from storage.models import Case
 
 
@@ -27,21 +26,14 @@ def transition(
     note: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
-    if not can_move(case.state, to_state):
-        raise ValueError(f"case {case.number}: {case.state} -> {to_state} is not allowed")
-    from_state = case.state
-    case.state = to_state
-    case.version += 1
-    case.updated_at = now
-    add_event(
+    """`change_state`, then the case's timers planned again for its new state."""
+    change_state(
         session=session,
         case=case,
-        at=now,
-        actor_kind=actor[0],
-        actor_id=actor[1],
-        action=action,
-        from_state=from_state,
         to_state=to_state,
+        now=now,
+        actor=actor,
+        action=action,
         note=note,
         data=data,
     )
