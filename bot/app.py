@@ -54,6 +54,8 @@ def intake_policy(settings: Settings) -> IntakePolicy:
         max_photos=intake.max_photos,
         confidence_threshold=settings.router.confidence_threshold,
         max_category_asks=intake.max_category_asks,
+        flood_messages=intake.flood_messages,
+        flood_window_seconds=intake.flood_window_seconds,
     )
 
 

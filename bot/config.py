@@ -48,6 +48,8 @@ class IntakeSettings(_Table):
     max_place_chars: int = Field(default=200, ge=10)
     max_photos: int = Field(default=5, ge=0, le=20)
     max_category_asks: int = Field(default=1, ge=0, le=3)
+    flood_messages: int = Field(default=30, ge=1)
+    flood_window_seconds: float = Field(default=60.0, gt=0)
 
 
 class TelegramSettings(_Table):

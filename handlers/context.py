@@ -25,6 +25,9 @@ class IntakePolicy:
     max_photos: int = 5
     confidence_threshold: float = 0.45
     max_category_asks: int = 1
+    # Flood control per person (design.md §6): messages allowed per window.
+    flood_messages: int = 30
+    flood_window_seconds: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from handlers.context import CoreDeps
 from handlers.draft import DraftState
 from handlers.errors import UserError
+from handlers.flood import FloodGuard, Verdict
 from handlers.followup.feedback import FeedbackDesk
 from handlers.followup.payloads import is_feedback
 from handlers.intake import Intake
@@ -43,9 +44,17 @@ class Conversation:
         self.feedback = FeedbackDesk(deps)
         self.resident_cases = ResidentCases(deps)
         self.desk = WorkDesk(deps)
+        policy = deps.policy
+        self.flood = FloodGuard(
+            limit=policy.flood_messages, window_seconds=policy.flood_window_seconds
+        )
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         now = self.deps.clock.now()
+        verdict = self.flood.check((inbound.channel, inbound.user_id), now.timestamp())
+        if verdict is not Verdict.ADMIT:
+            log.warning("flood from %s/%s: %s", inbound.channel, inbound.user_id, verdict.value)
+            return [Outbound(self.t("err.rate_limited"))] if verdict is Verdict.WARN else []
         for attempt in (1, 2):
             try:
                 return await self._handle_once(inbound, now)

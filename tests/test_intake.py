@@ -464,3 +464,22 @@ async def test_a_dropped_connection_is_retried_not_apologised_for(
         await admin.dispose()
     replies = await client.click("投诉")
     assert "抱歉" not in texts(replies) and "描述" in texts(replies)
+
+
+async def test_a_flood_is_told_once_then_ignored_until_the_window_clears(
+    app: App, clock: FixedClock
+) -> None:
+    """Over the per-person limit the resident is told once; later messages wait for the window."""
+    from datetime import timedelta
+
+    client = ResidentClient(app.conversation)
+    limit = app.deps.policy.flood_messages
+    for _ in range(limit):
+        assert await client.send("/help")
+    warned = await client.send("/help")
+    assert "太快" in texts(warned)
+    assert await client.send("/help") == []
+    other = ResidentClient(app.conversation, user_id="someone-else")
+    assert await other.send("/help")  # the limit is per person
+    clock.advance(timedelta(seconds=app.deps.policy.flood_window_seconds + 1))
+    assert "/mycases" in texts(await client.send("/help"))
