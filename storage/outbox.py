@@ -78,6 +78,11 @@ async def claim_due(
             earlier.status.in_(_OPEN),
             earlier.id < OutboxMessage.id,
         )
+        # OFFSET 0 keeps PostgreSQL from flattening this into an anti-join, which it plans as a
+        # nested loop over the whole channel when its statistics lag behind a burst of rows
+        # (measured: 18.7 s per claim with 7,900 open rows). As a per-row sub-plan it is one
+        # index probe on ix_outbox_recipient_open per candidate (42 ms for the same rows).
+        .offset(0)
         .exists()
     )
     candidates = (
