@@ -12,13 +12,13 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import String, Table, and_, bindparam, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import JSON, String, Table, and_, bindparam, select, type_coerce
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_name
 from storage.inbox import claim_message
-from storage.models import Draft, ProcessedMessage, StaffMember
+from storage.models import Draft, ProcessedMessage, StaffMember, UtcDateTime
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +102,67 @@ async def claim_and_identify(
         }
         row = (await session.execute(_claiming_identity_statement(), params)).one_or_none()
         return None if row is None else Identity(member=row[0], draft=row[1])
-    # SQLite cannot put an INSERT in a WITH clause: two statements.
+    if dialect_name(session) == "sqlite":
+        return await _sqlite_claim_and_identify(
+            session=session, channel=channel, message_id=message_id, user_id=user_id, now=now
+        )
     if not await claim_message(session=session, channel=channel, message_id=message_id, now=now):
         return None
     return await load_identity(session=session, channel=channel, user_id=user_id)
+
+
+@cache
+def _sqlite_claiming_statement() -> Any:
+    # SQLite cannot put an INSERT in a WITH clause, but its RETURNING may hold scalar
+    # sub-queries: the claim returns the staff id and the draft's columns. Each statement costs
+    # aiosqlite 3-4 thread round trips, so this saves a third of a plain message's trips.
+    table = cast(Table, ProcessedMessage.__table__)
+    channel, user_id = bindparam("channel", type_=String), bindparam("user_id", type_=String)
+
+    def draft_column(column: Any) -> Any:
+        return (
+            select(column).where(Draft.channel == channel, Draft.user_id == user_id)
+        ).scalar_subquery()
+
+    staff_id = (
+        select(StaffMember.id).where(
+            StaffMember.channel == channel, StaffMember.external_id == user_id, StaffMember.active
+        )
+    ).scalar_subquery()
+    return (
+        sqlite.insert(table)
+        .values(
+            channel=channel,
+            message_id=bindparam("message_id"),
+            processed_at=bindparam("processed_at", type_=table.c.processed_at.type),
+        )
+        .on_conflict_do_nothing()
+        .returning(
+            staff_id.label("staff_id"),
+            type_coerce(draft_column(Draft.step), String).label("step"),
+            type_coerce(draft_column(Draft.data), JSON).label("data"),
+            type_coerce(draft_column(Draft.updated_at), UtcDateTime()).label("updated_at"),
+        )
+    )
+
+
+async def _sqlite_claim_and_identify(
+    *, session: AsyncSession, channel: str, message_id: str, user_id: str, now: datetime
+) -> Identity | None:
+    params = {"channel": channel, "message_id": message_id, "processed_at": now, "user_id": user_id}
+    row = (await session.execute(_sqlite_claiming_statement(), params)).one_or_none()
+    if row is None:
+        return None
+    # Staff are few: their row is fetched by primary key only when there is one.
+    member = await session.get(StaffMember, row.staff_id) if row.staff_id is not None else None
+    draft = None
+    if row.step is not None:
+        # A detached copy: drafts are written by upsert (storage.drafts), not by ORM tracking.
+        draft = Draft(
+            channel=channel,
+            user_id=user_id,
+            step=row.step,
+            data=row.data,
+            updated_at=row.updated_at,
+        )
+    return Identity(member=member, draft=draft)
