@@ -441,28 +441,30 @@ async def test_english_texts_by_configuration(
 
 
 async def test_a_dropped_connection_is_retried_not_apologised_for(
-    app: App, postgres_url: str
+    postgres_url: str, router: Router, clock: FixedClock
 ) -> None:
     """When PostgreSQL drops pooled connections (a restart), the next message still goes through."""
-    if app.engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite has no server to drop the connection")
-    client = ResidentClient(app.conversation)
-    await client.send("/new")
-    database = app.engine.url.database
-    admin = build_engine_for(postgres_url)
+    settings = Settings.model_validate({"database": {"url": postgres_url}})
+    app = await build_app(settings, clock=clock, router=router, prepare=False)
+    client = ResidentClient(app.conversation, user_id="dropped-connection")
     try:
-        async with admin.connect() as conn:
-            await conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    " WHERE datname = :db AND pid <> pg_backend_pid()"
-                ),
-                {"db": database},
-            )
-            await conn.commit()
+        await client.send("/new")
+        admin = build_engine_for(postgres_url)
+        try:
+            async with admin.connect() as conn:
+                await conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = :db AND pid <> pg_backend_pid()"
+                    ),
+                    {"db": app.engine.url.database},
+                )
+                await conn.commit()
+        finally:
+            await admin.dispose()
+        replies = await client.click("投诉")
     finally:
-        await admin.dispose()
-    replies = await client.click("投诉")
+        await app.close()
     assert "抱歉" not in texts(replies) and "描述" in texts(replies)
 
 
