@@ -35,6 +35,11 @@ def _identity_statement() -> Any:
         bindparam("channel", type_=String).label("channel"),
         bindparam("user_id", type_=String).label("user_id"),
     ).subquery("me")
+    return _staff_and_draft_of(me)
+
+
+def _staff_and_draft_of(me: Any) -> Any:
+    """The active staff member and the draft of the one (channel, user_id) row `me` yields."""
     return (
         select(StaffMember, Draft)
         .select_from(me)
@@ -74,19 +79,7 @@ def _claiming_identity_statement() -> Any:
         .returning(table.c.channel, bindparam("user_id", type_=String).label("user_id"))
         .cte("me")
     )
-    return (
-        select(StaffMember, Draft)
-        .select_from(me)
-        .outerjoin(
-            StaffMember,
-            and_(
-                StaffMember.channel == me.c.channel,
-                StaffMember.external_id == me.c.user_id,
-                StaffMember.active,
-            ),
-        )
-        .outerjoin(Draft, and_(Draft.channel == me.c.channel, Draft.user_id == me.c.user_id))
-    )
+    return _staff_and_draft_of(me)
 
 
 async def claim_and_identify(
