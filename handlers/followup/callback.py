@@ -13,7 +13,7 @@ from handlers.followup.alerts import Fired
 from handlers.followup.outbox import queue, stamp_of
 from handlers.followup.payloads import RESOLVED_ANSWERS, UNRATED, resolved_button
 from handlers.followup.timers import Timer
-from handlers.followup.transitions import transition
+from handlers.followup.transitions import close_case
 from handlers.lifecycle import CaseState
 from handlers.messages import Button, Outbound
 from storage.cases import add_event
@@ -83,12 +83,10 @@ class Callbacks:
     ) -> Fired:
         """No rating within `auto_close_days`: archive as 未评价, never as satisfied."""
         case.satisfaction = UNRATED
-        case.closed_at = now
-        transition(
+        close_case(
             session=session,
             deps=self.deps,
             case=case,
-            to_state=CaseState.CLOSED.value,
             now=now,
             action="auto_closed",
             data={"resolved": case.feedback_resolved, "satisfaction": UNRATED},

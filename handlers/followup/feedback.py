@@ -28,7 +28,7 @@ from handlers.followup.payloads import (
     parse_feedback,
     satisfaction_button,
 )
-from handlers.followup.transitions import transition
+from handlers.followup.transitions import close_case, transition
 from handlers.lifecycle import CaseState
 from handlers.messages import Button, Outbound
 from handlers.sla import compute_deadlines, reopen_goes_to_supervisor
@@ -108,12 +108,10 @@ class FeedbackDesk:
             data={"resolved": case.feedback_resolved, "satisfaction": satisfaction},
         )
         if satisfaction in SATISFIED_VALUES:
-            case.closed_at = now
-            transition(
+            close_case(
                 session=session,
                 deps=self.deps,
                 case=case,
-                to_state=CaseState.CLOSED.value,
                 now=now,
                 action="closed",
                 actor=("resident", turn.inbound.user_id),
@@ -135,12 +133,10 @@ class FeedbackDesk:
             )
 
     async def _to_supervisor(self, session: AsyncSession, case: Case, now: datetime) -> None:
-        case.closed_at = now
-        transition(
+        close_case(
             session=session,
             deps=self.deps,
             case=case,
-            to_state=CaseState.CLOSED.value,
             now=now,
             action="review",
             data={"reopens": case.reopen_count, "satisfaction": case.satisfaction},

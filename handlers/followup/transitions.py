@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.casework import change_state
 from handlers.context import CoreDeps
 from handlers.followup.timers import plan
+from handlers.lifecycle import CaseState
 from storage.models import Case
 
 
@@ -38,3 +39,27 @@ def transition(
         data=data,
     )
     plan(case, deps.calendar, deps.sla)
+
+
+def close_case(
+    *,
+    session: AsyncSession,
+    deps: CoreDeps,
+    case: Case,
+    now: datetime,
+    action: str,
+    actor: tuple[str, str | None] = ("system", None),
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Archive (已归档) the case: rated, auto-closed as 未评价, or handed to supervisor review."""
+    case.closed_at = now
+    transition(
+        session=session,
+        deps=deps,
+        case=case,
+        to_state=CaseState.CLOSED.value,
+        now=now,
+        action=action,
+        actor=actor,
+        data=data,
+    )
