@@ -102,20 +102,7 @@ def change_state(
     from_state = case.state
     case.state = to_state
     case.version += 1
-    case.updated_at = now
-    event = add_event(
-        session=session,
-        case=case,
-        at=now,
-        actor_kind=actor[0],
-        actor_id=actor[1],
-        action=action,
-        from_state=from_state,
-        to_state=to_state,
-        note=note,
-        data=data,
-    )
-    return event
+    return _log(session, case, now, actor, action, (from_state, to_state), note, data)
 
 
 async def record(
@@ -129,18 +116,31 @@ async def record(
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
     """An event that leaves the state alone (a reply, added information); flushed for its id."""
+    event = _log(session, case, now, actor, action, (None, None), note, data)
+    await session.flush()
+    return event
+
+
+def _log(
+    session: AsyncSession,
+    case: Case,
+    now: datetime,
+    actor: tuple[str, str | None],
+    action: str,
+    states: tuple[str | None, str | None],
+    note: str | None,
+    data: dict[str, Any] | None,
+) -> CaseEvent:
     case.updated_at = now
-    event = add_event(
+    return add_event(
         session=session,
         case=case,
         at=now,
         actor_kind=actor[0],
         actor_id=actor[1],
         action=action,
-        from_state=None,
-        to_state=None,
+        from_state=states[0],
+        to_state=states[1],
         note=note,
         data=data,
     )
-    await session.flush()
-    return event
