@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bench.common import fresh_database
 from bot.app import App, build_app
 from bot.config import Settings
-from handlers.messages import Inbound
+from handlers.conversation.messages import Inbound
 from nlp.router import Router
 from storage.models import CaseCounter
 

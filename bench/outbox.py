@@ -18,8 +18,8 @@ from bot.outbox.sender import OutboxSender
 from bot.telegram.delivery import TelegramSender
 from bot.telegram.factory import create_telegram_channel
 from bot.telegram.throttle import RateLimits
-from handlers.clock import SystemClock
-from handlers.messages import Inbound, Outbound
+from handlers.conversation.messages import Inbound, Outbound
+from handlers.policy.clock import SystemClock
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade
 from storage.outbox import count_by_status, enqueue

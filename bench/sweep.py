@@ -18,10 +18,10 @@ from sqlalchemy import text
 from bench.common import fresh_database
 from bot.app import App, build_app
 from bot.config import Settings
-from handlers.casetypes import RequestType, Urgency
-from handlers.clock import FixedClock
 from handlers.followup.sweep import Sweep
-from handlers.sla import compute_deadlines
+from handlers.policy.casetypes import RequestType, Urgency
+from handlers.policy.clock import FixedClock
+from handlers.policy.sla import compute_deadlines
 from storage.models import Case
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # Wed 10:00 in Lanzhou

@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.outbox.registry import SenderRegistry
-from handlers.clock import Clock, SystemClock
 from handlers.context import CoreDeps, IntakePolicy
-from handlers.core import Conversation
+from handlers.conversation.core import Conversation
+from handlers.policy.clock import Clock, SystemClock
+from handlers.policy.workcalendar import WorkCalendar
 from handlers.texts import Texts
-from handlers.workcalendar import WorkCalendar
 from nlp.router import Router
 from storage.db import create_engine, create_sessionmaker
 from storage.media import MediaStore

@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from handlers.sla import SlaSettings
-from handlers.workcalendar import CalendarSettings
+from handlers.policy.sla import SlaSettings
+from handlers.policy.workcalendar import CalendarSettings
 
 
 class _Table(BaseModel):

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TextIO
 
-from handlers.messages import Button, Inbound, Location, Outbound
+from handlers.conversation.messages import Button, Inbound, Location, Outbound
 
 Handler = Callable[[Inbound], Awaitable[list[Outbound]]]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from handlers.messages import Outbound
+from handlers.conversation.messages import Outbound
 
 
 class DeliveryStatus(StrEnum):

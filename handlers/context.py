@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.clock import Clock
-from handlers.sla import SlaSettings
+from handlers.policy.clock import Clock
+from handlers.policy.sla import SlaSettings
+from handlers.policy.workcalendar import WorkCalendar
 from handlers.texts import Texts
-from handlers.workcalendar import WorkCalendar
 from nlp.router import Router
 
 

@@ -32,9 +32,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.lifecycle import OPEN_STATES, CaseState
+from handlers.policy.lifecycle import OPEN_STATES, CaseState
+from handlers.policy.workcalendar import WorkCalendar
 from handlers.texts import Texts
-from handlers.workcalendar import WorkCalendar
 from storage.models import Case, CaseEvent
 
 _HANDLE_STATES = (CaseState.DISPATCHED.value, CaseState.ACCEPTED.value, CaseState.REOPENED.value)

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from bot.app import App, build_app, sync_directory
 from bot.config import Settings
-from handlers.clock import FixedClock
+from handlers.policy.clock import FixedClock
 from nlp.router import Router
 from storage.db import create_engine
 from storage.migrate import upgrade

@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import App
-from handlers import filing
-from handlers.draft import DraftState
-from handlers.messages import Inbound, Outbound
-from handlers.turn import Turn
+from handlers.cases import filing
+from handlers.conversation.messages import Inbound, Outbound
+from handlers.conversation.turn import Turn
+from handlers.resident.draft import DraftState
 from storage.models import Case, OutboxMessage
 from storage.staff import create_invite
 from tests.support import ResidentClient, texts

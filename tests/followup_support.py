@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.app import App
-from handlers.casetypes import RequestType, Urgency
-from handlers.sla import compute_deadlines
+from handlers.policy.casetypes import RequestType, Urgency
+from handlers.policy.sla import compute_deadlines
 from storage.cases import add_event, get_case_for_update
 from storage.models import Case, OutboxMessage, StaffMember
 from storage.residents import ensure_resident

@@ -21,8 +21,8 @@ from bot.delivery import DeliveryResult
 from bot.outbox.policy import OutboxPolicy
 from bot.outbox.registry import SenderRegistry
 from bot.outbox.sender import OutboxSender
-from handlers.clock import SystemClock
-from handlers.messages import Outbound
+from handlers.conversation.messages import Outbound
+from handlers.policy.clock import SystemClock
 from storage.db import create_engine, create_sessionmaker
 from storage.models import OutboxMessage
 

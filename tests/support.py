@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from handlers.core import Conversation
-from handlers.messages import Button, Inbound, Location, Outbound
+from handlers.conversation.core import Conversation
+from handlers.conversation.messages import Button, Inbound, Location, Outbound
 
 _ids = itertools.count(1)
 

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from bot.app import App
 from bot.delivery import DeliveryStatus
 from bot.telegram.delivery import TelegramSender
-from handlers.clock import FixedClock
+from handlers.conversation.messages import Outbound
 from handlers.followup.sweep import Sweep
-from handlers.lifecycle import CaseState
-from handlers.messages import Outbound
+from handlers.policy.clock import FixedClock
+from handlers.policy.lifecycle import CaseState
 from nlp.router import Router
 from storage.models import Case, CaseEvent, OutboxMessage
 from tests.desk import NUMBER, invite

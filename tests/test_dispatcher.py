@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.app import App
-from handlers.clock import FixedClock
-from handlers.lifecycle import CaseState
-from handlers.payloads import MAX_BYTES
+from handlers.conversation.payloads import MAX_BYTES
+from handlers.policy.clock import FixedClock
+from handlers.policy.lifecycle import CaseState
 from nlp.router import Router
 from storage.models import LabelledExample
 from tests.desk import (

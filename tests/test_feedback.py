@@ -8,9 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.app import App
-from handlers.clock import FixedClock
 from handlers.followup.payloads import resolved_button, satisfaction_button
 from handlers.followup.sweep import Sweep
+from handlers.policy.clock import FixedClock
 from storage.models import CaseEvent
 from tests.followup_support import (
     by_recipient,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.flood import FloodGuard, Verdict
+from handlers.conversation.flood import FloodGuard, Verdict
 
 
 def test_window_slides() -> None:

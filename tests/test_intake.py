@@ -10,8 +10,8 @@ from sqlalchemy import event, func, select, text
 
 from bot.app import App, build_app
 from bot.config import Settings
-from handlers.clock import FixedClock
-from handlers.lifecycle import CaseState
+from handlers.policy.clock import FixedClock
+from handlers.policy.lifecycle import CaseState
 from nlp.router import Router
 from storage.db import create_engine as build_engine_for
 from storage.models import Case, CaseEvent, Draft
@@ -318,7 +318,7 @@ async def test_malformed_status_number(app: App, argument: str) -> None:
 
 async def test_unsupported_media_is_answered_and_draft_kept(app: App) -> None:
     """A sticker mid-dialog gets a polite reply and the current question again."""
-    from handlers.messages import Inbound
+    from handlers.conversation.messages import Inbound
 
     client = ResidentClient(app.conversation)
     await client.send("/new")

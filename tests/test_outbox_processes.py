@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.messages import Outbound
+from handlers.conversation.messages import Outbound
 from storage.db import create_engine, create_sessionmaker
 from storage.outbox import enqueue
 from tests.conftest import T0, _truncate

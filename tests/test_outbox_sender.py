@@ -12,8 +12,8 @@ from bot.delivery import DeliveryResult, DeliveryStatus
 from bot.outbox.policy import OutboxPolicy
 from bot.outbox.registry import SenderRegistry
 from bot.outbox.sender import OutboxSender
-from handlers.clock import FixedClock
-from handlers.messages import Inbound, Outbound
+from handlers.conversation.messages import Inbound, Outbound
+from handlers.policy.clock import FixedClock
 from storage.models import OutboxMessage
 from storage.outbox import claim_due, enqueue
 from tests.followup_support import outbox

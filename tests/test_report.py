@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import App
-from handlers.clock import FixedClock
 from handlers.followup.payloads import resolved_button, satisfaction_button
 from handlers.followup.sweep import Sweep
+from handlers.policy.clock import FixedClock
 from handlers.report import build_report, format_report
 from tests.followup_support import OTHER_UNIT, UNIT, dispatched_case, local, move, seed_staff
 from tests.support import ResidentClient

@@ -1,4 +1,4 @@
-"""SLA clocks of a case (handlers/sla.py) and the case types they are keyed by (casetypes.py).
+"""SLA clocks of a case (policy/sla.py) and the case types they are keyed by (casetypes.py).
 
 Week used throughout: Monday 2026-11-23 to Friday 2026-11-27 are ordinary working days; Golden
 Week 2026 (10-01..07 off, Saturday 10-10 on) and Spring Festival 2026 (02-15..23 off, Saturdays
@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from handlers.casetypes import RequestType, Urgency
-from handlers.sla import (
+from handlers.policy.casetypes import RequestType, Urgency
+from handlers.policy.sla import (
     Deadlines,
     ExtensionCapExceeded,
     InvalidExtension,
@@ -29,7 +29,7 @@ from handlers.sla import (
     overdue_working_days,
     reopen_goes_to_supervisor,
 )
-from handlers.workcalendar import CalendarSettings, WorkCalendar
+from handlers.policy.workcalendar import CalendarSettings, WorkCalendar
 
 CST = ZoneInfo("Asia/Shanghai")
 
@@ -198,7 +198,7 @@ def test_deadline_in_unknown_year_uses_config_holidays_and_warns_once(
 ) -> None:
     """A case dispatched 31 Dec 2026 is due on 2027 working days from config; one warning."""
     cal = WorkCalendar(CalendarSettings(extra_holidays=(date(2027, 1, 1),)))
-    caplog.set_level(logging.WARNING, logger="handlers.workcalendar")
+    caplog.set_level(logging.WARNING, logger="handlers.policy.workcalendar")
     got = deadlines(cal, sla, cst(2026, 12, 31, 10))
     assert got.sign_by == cst(2027, 1, 4, 17, 30)
     assert got.handle_by == cst(2027, 1, 8, 17, 30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import App
-from handlers.lifecycle import CaseState
+from handlers.policy.lifecycle import CaseState
 from nlp.router import Router
 from storage.models import CaseEvent, StaffMember
 from tests.desk import CLEAR, Person, button, case_by_number, file_case, join, outbox

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from handlers.clock import FixedClock
-from handlers.lifecycle import CaseState
+from handlers.policy.clock import FixedClock
+from handlers.policy.lifecycle import CaseState
 from nlp.router import Router
 from storage.models import CaseEvent, StaffMember, UnitChat
 from tests.desk import CLEAR, Person, case_by_number, file_case, invite, join, outbox
@@ -76,7 +76,7 @@ async def test_forged_buttons_change_nothing_and_are_logged(
     sign = f"s:sign:{case.id}:{case.version}"
     pushes = len(await outbox(app))
 
-    with caplog.at_level(logging.WARNING, logger="handlers.workdesk"):
+    with caplog.at_level(logging.WARNING, logger="handlers.desk.workdesk"):
         await outsider.press(sign)
         assert outsider.text() == "无法执行该操作。"
         resident = Person(app, "r1")

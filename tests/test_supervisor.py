@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import App
-from handlers.clock import FixedClock
+from handlers.policy.clock import FixedClock
 from nlp.router import Router
 from tests.desk import CLEAR, Person, button, case_by_number, file_case, join, outbox
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.app import App
-from handlers.clock import FixedClock
 from handlers.followup.sweep import Sweep
+from handlers.policy.clock import FixedClock
 from tests.followup_support import (
     by_recipient,
     dispatched_case,

@@ -16,7 +16,7 @@ import pytest
 from bot.config import TelegramSettings
 from bot.telegram import DeliveryError, RateLimits, TelegramChannel, create_telegram_channel
 from bot.telegram.bridge import APOLOGY
-from handlers.messages import Button, Inbound, Location, Outbound
+from handlers.conversation.messages import Button, Inbound, Location, Outbound
 from tests.fakes.core import UNSUPPORTED_REPLY, ScriptedCore
 from tests.fakes.telegram_api import FakeLimits, FakeTelegramAPI, free_port
 

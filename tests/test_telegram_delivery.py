@@ -10,7 +10,7 @@ from bot.config import TelegramSettings
 from bot.delivery import DeliveryStatus
 from bot.telegram import RateLimits, create_telegram_channel
 from bot.telegram.delivery import TelegramSender
-from handlers.messages import Button, Outbound
+from handlers.conversation.messages import Button, Outbound
 from tests.fakes.core import ScriptedCore
 from tests.fakes.telegram_api import FakeTelegramAPI
 

@@ -19,7 +19,7 @@ from bot.telegram.render import (
 )
 from bot.telegram.throttle import OutboundThrottle, RateLimits
 from bot.telegram.types import DeliveryError
-from handlers.messages import Button, Outbound
+from handlers.conversation.messages import Button, Outbound
 
 
 def test_split_prefers_newlines_and_keeps_everything() -> None:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
-from handlers.lifecycle import CaseState
+from handlers.policy.lifecycle import CaseState
 from nlp.router import Router
 from storage.models import Case, CaseEvent, OutboxMessage
 from tests.desk import CLEAR, NUMBER, invite

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.delivery import DeliveryStatus
-from handlers.clock import FixedClock
-from handlers.messages import Button, Outbound
+from handlers.conversation.messages import Button, Outbound
+from handlers.policy.clock import FixedClock
 from storage.models import Case, Resident, WeChatContact
 from tests.fakes.wechat_api import Rig, WeChatSide, make_rig, number_of
 

@@ -12,7 +12,7 @@ import pytest
 
 from bot.wechat.api import HotlineWeChatClient, WeChatApi, WeChatApiError
 from bot.wechat.photos import PhotoKeeper
-from handlers.messages import Channel, Inbound
+from handlers.conversation.messages import Channel, Inbound
 from storage.media import MediaStore
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"a photo" + b"\xff\xd9"

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.delivery import DeliveryStatus
-from handlers.clock import FixedClock
-from handlers.messages import Outbound
+from handlers.conversation.messages import Outbound
+from handlers.policy.clock import FixedClock
 from storage.models import OutboxMessage
 from storage.outbox import enqueue, mark_held
 from tests.fakes.wechat_api import Rig, make_rig

@@ -12,7 +12,7 @@ from bot.config import Settings, WeChatMenuItem, WeChatSettings, load_settings
 from bot.wechat.choices import STALE_CHOICE, choice_for, chosen_number, render, split_text
 from bot.wechat.coords import gcj02_to_wgs84, wgs84_to_gcj02
 from bot.wechat.menu import MenuError, action_of_key, key_of_action, menu_definition
-from handlers.messages import Button, Outbound
+from handlers.conversation.messages import Button, Outbound
 from handlers.texts import Texts
 from tests.fakes.wechat_api import AES_KEY, APP_ID, SECRET, TOKEN, FakeWeChatAPI
 

@@ -1,4 +1,4 @@
-"""Working days, office hours and the clock seam (handlers/workcalendar.py, handlers/clock.py).
+"""Working days, office hours and the clock seam (handlers/policy: workcalendar, clock).
 
 Dates are checked against chinesecalendar 1.11's 2026 data: Spring Festival off 2026-02-15..23
 with make-up Saturdays 02-14 and 02-28; Mid-Autumn off Friday 09-25; National Day off 10-01..07
@@ -15,8 +15,8 @@ import chinese_calendar
 import pytest
 from pydantic import ValidationError
 
-from handlers.clock import FixedClock, SystemClock
-from handlers.workcalendar import CalendarError, CalendarSettings, WorkCalendar
+from handlers.policy.clock import FixedClock, SystemClock
+from handlers.policy.workcalendar import CalendarError, CalendarSettings, WorkCalendar
 
 CST = ZoneInfo("Asia/Shanghai")
 
@@ -245,7 +245,7 @@ def test_unknown_year_falls_back_to_weekdays_and_config(caplog: pytest.LogCaptur
             extra_workdays=(date(2027, 2, 6),),
         )
     )
-    caplog.set_level(logging.WARNING, logger="handlers.workcalendar")
+    caplog.set_level(logging.WARNING, logger="handlers.policy.workcalendar")
     # Thursday 31 Dec 2026 + 3: Friday 1 Jan 2027 is a configured holiday, so 4, 5, 6 January.
     assert cal.add_working_days(cst(2026, 12, 31, 10), 3) == cst(2027, 1, 6, 17, 30)
     assert not cal.is_workday(date(2027, 1, 1))
@@ -261,7 +261,7 @@ def test_unknown_year_falls_back_to_weekdays_and_config(caplog: pytest.LogCaptur
 def test_each_unknown_year_warns_once(caplog: pytest.LogCaptureFixture) -> None:
     """A second unknown year gets its own single warning, which says no holidays are configured."""
     cal = WorkCalendar()
-    caplog.set_level(logging.WARNING, logger="handlers.workcalendar")
+    caplog.set_level(logging.WARNING, logger="handlers.policy.workcalendar")
     cal.add_working_days(cst(2027, 12, 20, 10), 15)
     cal.add_working_days(cst(2027, 12, 21, 10), 15)
     messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from bot.commands.common import run_with_app
-from handlers.lifecycle import CaseState
+from handlers.policy.lifecycle import CaseState
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -32,7 +32,7 @@ def register(sub: Any) -> None:
 
 def _show(args: argparse.Namespace) -> int:
     async def body(app: App) -> int:
-        from handlers.views import case_detail
+        from handlers.desk.views import case_detail
         from storage.cases import get_case
 
         async with app.sessionmaker() as session:
@@ -76,7 +76,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     async def body(app: App) -> int:
-        from handlers.views import case_row
+        from handlers.desk.views import case_row
         from storage.cases import list_cases
 
         if args.unit and args.unit not in app.router.unit_names():

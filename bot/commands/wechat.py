@@ -52,9 +52,9 @@ def _menu(args: argparse.Namespace) -> int:
 
 async def _push(settings: Settings) -> None:
     from bot.wechat.channel import build_parts
-    from handlers.clock import SystemClock
+    from handlers.policy.clock import SystemClock
+    from handlers.policy.workcalendar import WorkCalendar
     from handlers.texts import Texts
-    from handlers.workcalendar import WorkCalendar
     from storage.db import create_engine, create_sessionmaker
     from storage.migrate import upgrade
 

@@ -6,7 +6,7 @@ import sys
 from typing import TextIO
 
 from bot.delivery import DeliveryResult
-from handlers.messages import Outbound
+from handlers.conversation.messages import Outbound
 
 
 class ConsoleSender:

@@ -33,8 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.delivery import DeliveryResult, DeliveryStatus
 from bot.outbox.policy import OutboxPolicy
 from bot.outbox.registry import SenderRegistry
-from handlers.clock import Clock
-from handlers.messages import Outbound
+from handlers.conversation.messages import Outbound
+from handlers.policy.clock import Clock
 from storage.models import OutboxMessage
 from storage.outbox import claim_due, mark_dead, mark_held, mark_retry, mark_sent
 

@@ -16,7 +16,7 @@ from bot.telegram.bridge import CoreBridge
 from bot.telegram.render import AlbumStep, PhotoStep, Step, TextStep, plan
 from bot.telegram.throttle import OutboundThrottle, RateLimits
 from bot.telegram.types import ConversationCore, DeliveryError, SentResult
-from handlers.messages import Outbound
+from handlers.conversation.messages import Outbound
 from storage.media import MediaMissing, MediaStore, image_type, is_media_ref
 
 log = logging.getLogger(__name__)

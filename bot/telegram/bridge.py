@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from bot.telegram.types import ConversationCore, DeliveryError, SentResult
-from handlers.messages import Inbound, Outbound
+from handlers.conversation.messages import Inbound, Outbound
 
 log = logging.getLogger(__name__)
 

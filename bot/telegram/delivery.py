@@ -7,7 +7,7 @@ import logging
 
 from bot.delivery import DeliveryResult, DeliveryStatus
 from bot.telegram.types import DeliveryError, TelegramChannel
-from handlers.messages import Outbound
+from handlers.conversation.messages import Outbound
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from handlers.messages import Channel, Inbound, Location
+from handlers.conversation.messages import Channel, Inbound, Location
 
 # Message kinds a person can send that the hotline does not take; the core answers them politely.
 # Checked in this order: an animation also carries `document`, so it must come first.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from handlers.messages import Outbound
+from handlers.conversation.messages import Outbound
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from handlers.messages import Inbound, Outbound
+from handlers.conversation.messages import Inbound, Outbound
 
 
 class ConversationCore(Protocol):

@@ -25,8 +25,8 @@ from bot.wechat.sender import WeChatSender
 from bot.wechat.server import CallbackServer
 from bot.wechat.token import SharedAccessToken
 from bot.wechat.turns import ConversationCore, WeChatTurns
-from handlers.clock import Clock
 from handlers.context import CoreDeps
+from handlers.policy.clock import Clock
 from handlers.texts import Texts
 from storage.media import MediaStore
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from handlers.messages import Outbound
+from handlers.conversation.messages import Outbound
 from handlers.texts import Texts
 
 # Passive replies and customer-service texts are limited to 2048 bytes of UTF-8 (a Chinese

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.wechat.coords import gcj02_to_wgs84
 from bot.wechat.menu import action_of_key
-from handlers.messages import Channel, Inbound, Location
+from handlers.conversation.messages import Channel, Inbound, Location
 
 # ProcessedMessage.message_id holds 96 characters; longer keys are hashed.
 _KEY_LIMIT = 96

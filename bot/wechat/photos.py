@@ -14,7 +14,7 @@ import logging
 
 from bot.wechat.api import TOKEN_ERRORS, WeChatApi, WeChatApiError
 from bot.wechat.token import SharedAccessToken
-from handlers.messages import Inbound
+from handlers.conversation.messages import Inbound
 from storage.media import MediaError, MediaStore
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
 from bot.config import WeChatSettings
-from handlers.clock import Clock
+from handlers.policy.clock import Clock
 
 # The answer that tells WeChat "received, nothing to reply" (it then neither retries nor shows
 # the person "该公众号暂时无法提供服务").

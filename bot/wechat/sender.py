@@ -28,8 +28,8 @@ from bot.wechat.api import (
 )
 from bot.wechat.choices import Rendered, render, split_text
 from bot.wechat.token import SharedAccessToken
-from handlers.clock import Clock
-from handlers.messages import Channel, Outbound
+from handlers.conversation.messages import Channel, Outbound
+from handlers.policy.clock import Clock
 from handlers.texts import Texts
 from storage.wechat import (
     close_window,

@@ -26,8 +26,8 @@ from bot.wechat.parse import Incoming, to_incoming
 from bot.wechat.protocol import SUCCESS, CallbackCodec, CallbackRejected
 from bot.wechat.sender import WeChatSender
 from bot.wechat.turns import WeChatTurns
-from handlers.clock import Clock
-from handlers.messages import Channel, Outbound
+from handlers.conversation.messages import Channel, Outbound
+from handlers.policy.clock import Clock
 from handlers.texts import Texts
 from storage.outbox import enqueue
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.wechat.api import WeChatApi, WeChatApiError
-from handlers.clock import Clock
+from handlers.policy.clock import Clock
 from storage.wechat import invalidate_token, load_token, store_token, try_lease
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.wechat.choices import Rendered, choice_for, chosen_number, render
 from bot.wechat.parse import Incoming, Kind
 from bot.wechat.photos import PhotoKeeper
-from handlers.clock import Clock
-from handlers.messages import Channel, Inbound, Outbound
+from handlers.conversation.messages import Channel, Inbound, Outbound
+from handlers.policy.clock import Clock
 from handlers.texts import Texts
 from storage.models import WeChatContact
 from storage.outbox import release_held

@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import CoreDeps
+from handlers.conversation.messages import Outbound
 from handlers.followup import recipients as who
 from handlers.followup.outbox import queue, stamp_of
 from handlers.followup.timers import Timer, TimerKind
-from handlers.messages import Outbound
 from storage.cases import add_event
 from storage.models import Case
 

@@ -8,14 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import CoreDeps
+from handlers.conversation.messages import Button, Outbound
 from handlers.followup import recipients as who
 from handlers.followup.alerts import Fired
 from handlers.followup.outbox import queue, stamp_of
 from handlers.followup.payloads import RESOLVED_ANSWERS, UNRATED, resolved_button
 from handlers.followup.timers import Timer
 from handlers.followup.transitions import close_case
-from handlers.lifecycle import CaseState
-from handlers.messages import Button, Outbound
+from handlers.policy.lifecycle import CaseState
 from storage.cases import add_event
 from storage.models import Case, CaseEvent
 

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.cards import Cards
-from handlers.casetypes import RequestType, Urgency
 from handlers.context import CoreDeps
+from handlers.conversation.messages import Button, Outbound
+from handlers.conversation.turn import Turn
+from handlers.desk.cards import Cards
 from handlers.errors import UserError
 from handlers.followup import recipients as who
 from handlers.followup.outbox import queue
@@ -29,10 +30,9 @@ from handlers.followup.payloads import (
     satisfaction_button,
 )
 from handlers.followup.transitions import close_case, transition
-from handlers.lifecycle import CaseState
-from handlers.messages import Button, Outbound
-from handlers.sla import compute_deadlines, reopen_goes_to_supervisor
-from handlers.turn import Turn
+from handlers.policy.casetypes import RequestType, Urgency
+from handlers.policy.lifecycle import CaseState
+from handlers.policy.sla import compute_deadlines, reopen_goes_to_supervisor
 from storage.cases import add_event, get_case_for_update
 from storage.models import Case
 from storage.residents import get_resident

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.conversation.messages import Outbound
 from handlers.followup.recipients import Recipient
-from handlers.messages import Outbound
 from storage.outbox import enqueue
 
 

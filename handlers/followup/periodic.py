@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import CoreDeps
+from handlers.conversation.messages import Outbound
 from handlers.followup import recipients as who
 from handlers.followup.outbox import queue
 from handlers.followup.timers import HANDLE_STATES, SIGN_STATES
-from handlers.lifecycle import CaseState
-from handlers.messages import Outbound
+from handlers.policy.lifecycle import CaseState
 from storage.dialect import insert
 from storage.models import Case, CaseEvent, FollowupRun, OutboxMessage
 from storage.outbox import DEAD

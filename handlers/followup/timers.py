@@ -21,16 +21,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from handlers.casetypes import RequestType, Urgency
-from handlers.lifecycle import CaseState
-from handlers.sla import (
+from handlers.policy.casetypes import RequestType, Urgency
+from handlers.policy.lifecycle import CaseState
+from handlers.policy.sla import (
     SlaSettings,
     auto_close_at,
     compute_deadlines,
     escalate_at,
     follow_up_at,
 )
-from handlers.workcalendar import WorkCalendar
+from handlers.policy.workcalendar import WorkCalendar
 from storage.models import Case
 
 SIGN_STATES = frozenset({CaseState.DISPATCHED.value, CaseState.REOPENED.value})

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.casework import change_state
+from handlers.cases.events import change_state
 from handlers.context import CoreDeps
 from handlers.followup.timers import plan
-from handlers.lifecycle import CaseState
+from handlers.policy.lifecycle import CaseState
 from storage.models import Case
 
 

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-from handlers.messages import Inbound, Outbound
+from handlers.conversation.messages import Inbound, Outbound
 
 UNSUPPORTED_REPLY = "暂不支持此类消息，请发送文字、图片或位置。"
 

@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot.app import App
-from handlers.clock import FixedClock
+from handlers.policy.clock import FixedClock
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.telegram_scenario import TelegramScenario
 from tests.fakes.wechat_api import Reply, Rig, make_rig

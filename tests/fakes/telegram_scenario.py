@@ -26,8 +26,8 @@ from bot.outbox.sender import OutboxSender
 from bot.telegram import RateLimits, TelegramChannel, create_telegram_channel
 from bot.telegram.base import TelegramChannelBase
 from bot.telegram.delivery import TelegramSender
-from handlers.core import Conversation
-from handlers.messages import Inbound, Outbound
+from handlers.conversation.core import Conversation
+from handlers.conversation.messages import Inbound, Outbound
 from tests.fakes.telegram_api import ApiCall, FakeTelegramAPI
 
 # Limits high enough not to slow the scenarios down.

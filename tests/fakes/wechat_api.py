@@ -40,8 +40,8 @@ from wechatpy.crypto import PrpCrypto, WeChatCrypto
 from bot.app import App
 from bot.config import WeChatSettings
 from bot.wechat.channel import WeChatChannel
-from handlers.clock import Clock, FixedClock
-from handlers.messages import Inbound, Outbound
+from handlers.conversation.messages import Inbound, Outbound
+from handlers.policy.clock import Clock, FixedClock
 
 APP_ID = "wx1234567890abcdef"
 SECRET = "stand-in-app-secret"

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.errors import UserError
-from handlers.lifecycle import can_move
+from handlers.policy.lifecycle import can_move
 from storage.cases import add_event
 from storage.models import Case, CaseEvent, StaffMember
 

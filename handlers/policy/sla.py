@@ -7,7 +7,7 @@ Rules (defaults from design.md §3, all configurable per request type and urgenc
 
 * Sign (签收), handle (办理) and return (退单) clocks all run from dispatch (派单). A clock in
   working days ends at the close of office of the Nth working day after the dispatch date; a clock
-  in hours counts office time only (see `handlers.workcalendar`).
+  in hours counts office time only (see `handlers.policy.workcalendar`).
 * A handle clock never ends before the sign clock: when it would (an urgent "same day" case
   dispatched late in the day), it is counted from the sign deadline instead.
 * The return window never outlasts the handle clock.
@@ -38,8 +38,8 @@ from pydantic import (
     model_validator,
 )
 
-from handlers.casetypes import RequestType, Urgency
-from handlers.workcalendar import WorkCalendar
+from handlers.policy.casetypes import RequestType, Urgency
+from handlers.policy.workcalendar import WorkCalendar
 
 _SPAN = re.compile(r"(\d+)\s*d|(\d+(?:\.\d+)?)\s*h")
 _NO_CLOCK = "none"

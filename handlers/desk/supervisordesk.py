@@ -11,18 +11,18 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from handlers import notify
-from handlers.cards import Cards
-from handlers.casework import Refused, actor_of, record
+from handlers.cases import notify
+from handlers.cases.events import Refused, actor_of, record
+from handlers.cases.extensions import APPROVED, DENIED, REQUESTED, extension_status
 from handlers.context import CoreDeps
+from handlers.conversation.messages import Outbound
+from handlers.conversation.payloads import Payload
+from handlers.conversation.turn import Turn
+from handlers.desk.cards import Cards
 from handlers.errors import UserError
-from handlers.extensions import APPROVED, DENIED, REQUESTED, extension_status
-from handlers.lifecycle import CaseState
-from handlers.messages import Outbound
-from handlers.payloads import Payload
+from handlers.policy.lifecycle import CaseState
+from handlers.policy.sla import SlaError, extend
 from handlers.report import build_report, format_report
-from handlers.sla import SlaError, extend
-from handlers.turn import Turn
 from storage.casequeries import overdue_cases
 from storage.cases import get_case_for_update
 from storage.models import Case, CaseEvent, StaffMember

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 
-from handlers import payloads as p
-from handlers.cards import Cards
-from handlers.casework import Refused, actor_of, check_card
+from handlers.cases.dispatching import dispatch_case
+from handlers.cases.events import Refused, actor_of, check_card
 from handlers.context import CoreDeps
-from handlers.dispatching import dispatch_case
-from handlers.lifecycle import CaseState
-from handlers.turn import Turn
+from handlers.conversation import payloads as p
+from handlers.conversation.turn import Turn
+from handlers.desk.cards import Cards
+from handlers.policy.lifecycle import CaseState
 from storage.casequeries import cases_in_states
 from storage.cases import get_case_for_update
 from storage.examples import SOURCE_DISPATCHER, add_example

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.messages import Button, Inbound, Outbound
+from handlers.conversation.messages import Button, Inbound, Outbound
 
 
 @dataclass(slots=True)

@@ -12,17 +12,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from handlers import notify
-from handlers import payloads as p
-from handlers.cards import RETURN_REASONS, Cards
-from handlers.casework import Refused, actor_of, check_card, check_unit, move, record
+from handlers.cases import notify
+from handlers.cases.dispatching import queue_for_dispatch
+from handlers.cases.events import Refused, actor_of, check_card, check_unit, move, record
+from handlers.cases.extensions import REQUESTED, extension_status
 from handlers.context import CoreDeps
-from handlers.dispatching import queue_for_dispatch
+from handlers.conversation import payloads as p
+from handlers.conversation.messages import Button, Outbound
+from handlers.conversation.turn import Turn
+from handlers.desk.cards import RETURN_REASONS, Cards
 from handlers.errors import UserError
-from handlers.extensions import REQUESTED, extension_status
-from handlers.lifecycle import CaseState
-from handlers.messages import Button, Outbound
-from handlers.turn import Turn
+from handlers.policy.lifecycle import CaseState
 from handlers.validation import clean_text
 from storage.cases import get_case_for_update
 from storage.drafts import delete_draft, save_draft

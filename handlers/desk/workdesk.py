@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import logging
 
-from handlers import payloads as p
-from handlers.casework import Refused
+from handlers.cases.events import Refused
 from handlers.context import CoreDeps
-from handlers.deskviews import DeskViews
-from handlers.dispatchdesk import DispatchDesk
-from handlers.enrolment import Enrolment, in_group
+from handlers.conversation import payloads as p
+from handlers.conversation.turn import Turn
+from handlers.desk.deskviews import DeskViews
+from handlers.desk.dispatchdesk import DispatchDesk
+from handlers.desk.enrolment import Enrolment, in_group
+from handlers.desk.supervisordesk import SupervisorDesk
+from handlers.desk.unitdesk import CARD_ACTIONS, STEP_PREFIX, UnitDesk
 from handlers.errors import UserError
-from handlers.supervisordesk import SupervisorDesk
-from handlers.turn import Turn
-from handlers.unitdesk import CARD_ACTIONS, STEP_PREFIX, UnitDesk
 from handlers.validation import mask_personal_data
 from storage.drafts import load_draft
 from storage.models import Draft, StaffMember

@@ -12,15 +12,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import notify
-from handlers import payloads as p
-from handlers.cards import Cards
-from handlers.casetypes import RequestType, Urgency
-from handlers.casework import check_move, move
+from handlers.cases import notify
+from handlers.cases.events import check_move, move
 from handlers.context import CoreDeps
-from handlers.lifecycle import CaseState
-from handlers.messages import Button, Outbound
-from handlers.sla import compute_deadlines
+from handlers.conversation import payloads as p
+from handlers.conversation.messages import Button, Outbound
+from handlers.desk.cards import Cards
+from handlers.policy.casetypes import RequestType, Urgency
+from handlers.policy.lifecycle import CaseState
+from handlers.policy.sla import compute_deadlines
 from storage.models import Case
 
 

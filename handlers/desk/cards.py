@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from handlers import payloads as p
-from handlers.lifecycle import CaseState
-from handlers.messages import Button, Outbound
+from handlers.conversation import payloads as p
+from handlers.conversation.messages import Button, Outbound
+from handlers.policy.lifecycle import CaseState
 from handlers.texts import Texts
 from handlers.validation import mask_personal_data
 from storage.models import Case

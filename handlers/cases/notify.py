@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.messages import Outbound
+from handlers.conversation.messages import Outbound
 from storage.models import Case, Resident
 from storage.outbox import enqueue
 from storage.staff import staff_with_role, unit_recipient_chats

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 
-from handlers.casetypes import RequestType
+from handlers.cases.filing import file_case
 from handlers.context import CoreDeps
-from handlers.draft import DraftState, Step
+from handlers.conversation.messages import Button, Outbound
+from handlers.conversation.turn import Turn
 from handlers.errors import UserError
-from handlers.filing import file_case
-from handlers.messages import Button, Outbound
-from handlers.turn import Turn
+from handlers.policy.casetypes import RequestType
+from handlers.resident.draft import DraftState, Step
 from handlers.validation import clean_text, mask_phone, normalise_phone
 from nlp.router import RouteDecision
 from storage.drafts import delete_draft, save_draft

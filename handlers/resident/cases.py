@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from handlers import notify
-from handlers import payloads as p
-from handlers.casework import Refused, move, record
+from handlers.cases import notify
+from handlers.cases.events import Refused, move, record
 from handlers.context import CoreDeps
+from handlers.conversation import payloads as p
+from handlers.conversation.messages import Button, Outbound
+from handlers.conversation.turn import Turn
 from handlers.errors import UserError
-from handlers.lifecycle import OPEN_STATES, CaseState
-from handlers.messages import Button, Outbound
-from handlers.turn import Turn
+from handlers.policy.lifecycle import OPEN_STATES, CaseState
 from handlers.validation import clean_text, is_case_number, mask_personal_data
 from storage.cases import get_case, get_case_for_update, open_cases_of_resident
 from storage.drafts import delete_draft, save_draft

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from handlers.casework import move
+from handlers.cases.dispatching import dispatch_case, queue_for_dispatch, resident_buttons
+from handlers.cases.events import move
 from handlers.context import CoreDeps
-from handlers.dispatching import dispatch_case, queue_for_dispatch, resident_buttons
-from handlers.draft import DraftState
-from handlers.lifecycle import CaseState
-from handlers.turn import Turn
+from handlers.conversation.turn import Turn
+from handlers.policy.lifecycle import CaseState
+from handlers.resident.draft import DraftState
 from storage.cases import add_event, next_case_number
 from storage.models import Case
 from storage.residents import ensure_resident_id

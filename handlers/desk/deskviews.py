@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from handlers.cards import Cards
 from handlers.context import CoreDeps
+from handlers.conversation.messages import Outbound
+from handlers.conversation.turn import Turn
+from handlers.desk.cards import Cards
 from handlers.errors import UserError
-from handlers.lifecycle import CaseState
-from handlers.messages import Outbound
-from handlers.turn import Turn
+from handlers.policy.lifecycle import CaseState
 from handlers.validation import is_case_number, mask_personal_data
 from storage.casequeries import cases_in_states
 from storage.cases import get_case

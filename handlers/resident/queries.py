@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from handlers.context import CoreDeps
+from handlers.conversation.turn import Turn
 from handlers.errors import UserError
-from handlers.turn import Turn
 from handlers.validation import is_case_number
 from storage.cases import cases_of_resident, get_case
 from storage.models import Case, CaseEvent

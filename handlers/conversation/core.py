@@ -13,18 +13,18 @@ from datetime import datetime
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from handlers.context import CoreDeps
-from handlers.draft import DraftState
+from handlers.conversation.flood import FloodGuard, Verdict
+from handlers.conversation.messages import Inbound, Outbound
+from handlers.conversation.payloads import RESIDENT, parse
+from handlers.conversation.turn import Turn
+from handlers.desk.workdesk import WorkDesk
 from handlers.errors import UserError
-from handlers.flood import FloodGuard, Verdict
 from handlers.followup.feedback import FeedbackDesk
 from handlers.followup.payloads import is_feedback
-from handlers.intake import Intake
-from handlers.messages import Inbound, Outbound
-from handlers.payloads import RESIDENT, parse
-from handlers.resident import ResidentQueries
-from handlers.residentcases import PENDING_PREFIX, TRIAGE_ACTIONS, ResidentCases
-from handlers.turn import Turn
-from handlers.workdesk import WorkDesk
+from handlers.resident.cases import PENDING_PREFIX, TRIAGE_ACTIONS, ResidentCases
+from handlers.resident.draft import DraftState
+from handlers.resident.intake import Intake
+from handlers.resident.queries import ResidentQueries
 from storage.identity import Identity, claim_and_identify, load_identity
 from storage.outbox import release_held
 
