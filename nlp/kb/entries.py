@@ -180,7 +180,7 @@ def read_entry_file(file: Path, units: Collection[str] | None) -> list[Entry]:
 
 
 def entry_files(folders: Iterable[Path]) -> list[Path]:
-    """The ``*.toml`` files of each folder (a missing folder has none), sorted for a stable order."""
+    """The ``*.toml`` files of each folder (a missing folder has none), in a stable order."""
     files: list[Path] = []
     for folder in folders:
         if folder.is_dir():
@@ -218,7 +218,9 @@ def load_synonyms(file: Path) -> dict[str, str]:
         for variant in _texts(file, f"synonyms.{canonical}", "variants", variants):
             if variant in mapping and mapping[variant] != canonical:
                 raise KbDataError(
-                    file, f"synonyms.{canonical}", f"{variant!r} already maps to {mapping[variant]!r}"
+                    file,
+                    f"synonyms.{canonical}",
+                    f"{variant!r} already maps to {mapping[variant]!r}",
                 )
             mapping[variant] = canonical
     return mapping

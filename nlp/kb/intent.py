@@ -48,7 +48,7 @@ QUESTION_CUES: tuple[str, ...] = (
 )
 
 # Words of grievance: a message with any of these is handled as a case, never answered from the
-# knowledge base. Kept to unambiguous phrases ("坏了" is left out: "社保卡坏了怎么换" is a question).
+# knowledge base. Kept to unambiguous phrases: "坏了" is left out ("社保卡坏了怎么换" asks).
 COMPLAINT_CUES: tuple[str, ...] = (
     "投诉",
     "举报",
