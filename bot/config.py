@@ -45,8 +45,9 @@ class KnowledgeBaseSettings(_Table):
     """The knowledge base for questions (issue 14)."""
 
     enabled: bool = True
-    # Lowest BM25 score of the best entry for an answer; nlp.kb.retrieval explains the default.
-    min_score: float = Field(default=3.0, ge=0.0)
+    # An answer needs both thresholds; nlp.kb.retrieval explains the defaults.
+    min_score: float = Field(default=4.0, ge=0.0)
+    min_coverage: float = Field(default=0.3, ge=0.0, le=1.0)
     # None: the "kb" folder next to the directory data (built-in Anning set by default).
     data_dir: Path | None = None
     # Approved proposals are written here and loaded with the shipped entries.

@@ -33,4 +33,5 @@ def load_knowledge_base(
         segmenter=segmenter,
         cache_dir=cache_dir,
         min_score=settings.kb.min_score,
+        min_coverage=settings.kb.min_coverage,
     )

@@ -90,6 +90,7 @@ def _search(args: argparse.Namespace) -> int:
             "complaint": reading.complaint,
             "cues": list(reading.question_cues + reading.complaint_cues),
             "min_score": kb.min_score,
+            "min_coverage": kb.min_coverage,
             "answer": best.entry.id if answered and best else None,
             "results": [a.to_json() for a in found],
         }
@@ -98,12 +99,15 @@ def _search(args: argparse.Namespace) -> int:
     kind = "投诉 complaint" if reading.complaint else "咨询 question" if reading.question else "-"
     cues = ", ".join(reading.question_cues + reading.complaint_cues) or "-"
     print(f"读作 reads as:   {kind} (cues: {cues})")
-    print(f"阈值 threshold:  {kb.min_score:g}")
+    print(f"阈值 threshold:  score ≥ {kb.min_score:g}, coverage ≥ {kb.min_coverage:g}")
     if not found:
         print("没有匹配 no entry matched")
     for i, a in enumerate(found, 1):
         mark = "*" if answered and best and a.entry.id == best.entry.id else " "
-        print(f"{mark}{i}. {a.entry.id}  {a.entry.title}  score {a.score:.2f}")
+        print(
+            f"{mark}{i}. {a.entry.id}  {a.entry.title}  score {a.score:.2f}"
+            f"  coverage {a.coverage:.2f}"
+        )
         print(f"     依据 matched: {', '.join(a.matched)}  (via: {a.phrasing})")
     if answered and best:
         print("\n" + best.entry.reply_text())

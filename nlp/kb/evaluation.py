@@ -142,8 +142,9 @@ def evaluate(
             unknown += 1
         complaint = read_intent(q.question).complaint
         found = kb.search(q.question, limit=3, today=today)
-        above = tuple(a.entry.id for a in found if a.score >= kb.min_score)
-        offered = None if complaint or not above else above[0]
+        above = tuple(a.entry.id for a in found if kb.confident(a))
+        # The bot shows the top entry only if it is confident itself (as `KnowledgeBase.best`).
+        offered = found[0].entry.id if found and not complaint and kb.confident(found[0]) else None
         results.append(
             QuestionResult(
                 question=q,

@@ -1,13 +1,17 @@
 """From text to retrieval terms: jieba words (the project's `Segmenter`), synonyms folded to one
-canonical word, function words dropped, and character bigrams of longer words and of runs of
-single characters, so that a typo ("社保咔") or a split word still shares terms with an entry.
+canonical word, function words dropped, plus pinyin bigrams of each run of content characters
+("社保卡" gives she_bao, bao_ka). Residents type with pinyin input methods, so most typos are
+homophones ("社宝卡", "公基金", "居主证"): they share no word with the entry but the same sounds.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
+
+from pypinyin import lazy_pinyin
 
 from nlp.segment import Segmenter
 
@@ -41,6 +45,28 @@ def normalise(text: str) -> str:
 
 def _is_word(token: str) -> bool:
     return any(ch.isalnum() for ch in token)
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+@lru_cache(maxsize=20_000)
+def _sound(ch: str) -> str:
+    # One reading per character, without context: the same character always sounds the same on
+    # both sides (entry and question), which is all matching needs.
+    return lazy_pinyin(ch)[0]
+
+
+def is_sound(term: str) -> bool:
+    """A pinyin bigram term (words are Chinese, sounds are "she_bao")."""
+    return "_" in term
+
+
+def pinyin_bigrams(chars: str) -> list[str]:
+    """Sound bigrams of consecutive Chinese characters: "社保卡" -> ["she_bao", "bao_ka"]."""
+    sounds = [_sound(ch) for ch in chars if _is_han(ch)]
+    return [f"{a}_{b}" for a, b in zip(sounds, sounds[1:], strict=False)]
 
 
 class TermCutter:
@@ -81,16 +107,14 @@ class TermCutter:
         return out
 
     def terms(self, text: str) -> list[str]:
-        """Words plus character bigrams (of words of 3+ characters and of single-character runs)."""
-        seq = self._words_with_gaps(text)
+        """Content words plus the pinyin bigrams of each run of content words."""
         terms: list[str] = []
-        for i, word in enumerate(seq):
-            if word is None:
-                continue
-            terms.append(word)
-            if len(word) >= 3:
-                terms.extend(word[j : j + 2] for j in range(len(word) - 1))
-            nxt = seq[i + 1] if i + 1 < len(seq) else None
-            if len(word) == 1 and nxt is not None and len(nxt) == 1:
-                terms.append(word + nxt)
+        run: list[str] = []
+        for word in [*self._words_with_gaps(text), None]:
+            if word is not None:
+                terms.append(word)
+                run.append(word)
+            elif run:
+                terms.extend(pinyin_bigrams("".join(run)))
+                run = []
         return terms
