@@ -127,7 +127,7 @@ async def kb_figures(
         .where(*_period(since, until))
         .group_by(KbQuery.outcome)
     )
-    counts = {outcome: n for outcome, n in (await session.execute(statement)).tuples()}
+    counts = {outcome: n for outcome, n in (await session.execute(statement)).all()}
     shown = sum(counts.get(o, 0) for o in (SHOWN, *REPLIES))
     return KbFigures(
         asked=shown + counts.get(NO_MATCH, 0),
@@ -161,7 +161,7 @@ async def entry_figures(
         .group_by(KbQuery.entry_id, KbQuery.outcome)
     )
     per: dict[str, dict[str, int]] = {}
-    for entry_id, outcome, n in (await session.execute(statement)).tuples():
+    for entry_id, outcome, n in (await session.execute(statement)).all():
         if entry_id is not None:
             per.setdefault(entry_id, {})[outcome] = n
     rows = [
@@ -192,4 +192,4 @@ async def unmatched_questions(
         .order_by(func.count().desc(), KbQuery.text)
         .limit(limit)
     )
-    return [(text, n) for text, n in (await session.execute(statement)).tuples()]
+    return [(text, n) for text, n in (await session.execute(statement)).all()]

@@ -71,7 +71,7 @@ async def kb_proposals(
     )
     if status is not None:
         statement = statement.where(KbProposal.status == status)
-    return [(p, number) for p, number in (await session.execute(statement)).tuples()]
+    return [(p, number) for p, number in (await session.execute(statement)).all()]
 
 
 async def decide_kb_proposal(

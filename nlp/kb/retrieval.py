@@ -132,6 +132,11 @@ class KnowledgeBase:
         return self._entries
 
     @property
+    def segmenter(self) -> Segmenter:
+        """The segmenter in use (to build another knowledge base without loading jieba again)."""
+        return self._cutter.segmenter
+
+    @property
     def user_words(self) -> frozenset[str]:
         """Words the segmenter must keep whole (tags and synonyms), for a shared segmenter."""
         return self._cutter.user_words

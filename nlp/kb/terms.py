@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 from pypinyin import lazy_pinyin
@@ -66,7 +67,7 @@ def is_sound(term: str) -> bool:
 def pinyin_bigrams(chars: str) -> list[str]:
     """Sound bigrams of consecutive Chinese characters: "社保卡" -> ["she_bao", "bao_ka"]."""
     sounds = [_sound(ch) for ch in chars if _is_han(ch)]
-    return [f"{a}_{b}" for a, b in zip(sounds, sounds[1:], strict=False)]
+    return [f"{a}_{b}" for a, b in pairwise(sounds)]
 
 
 class TermCutter:
@@ -85,7 +86,7 @@ class TermCutter:
         words.update(self._synonyms)
         words.update(self._synonyms.values())
         self.user_words: frozenset[str] = frozenset(w for w in words if len(w) > 1)
-        self._segmenter = segmenter or Segmenter(self.user_words, cache_dir=cache_dir)
+        self.segmenter = segmenter or Segmenter(self.user_words, cache_dir=cache_dir)
 
     def words(self, text: str) -> list[str]:
         """Content words in text order: synonyms folded, function words and punctuation dropped.
@@ -97,7 +98,7 @@ class TermCutter:
 
     def _words_with_gaps(self, text: str) -> list[str | None]:
         out: list[str | None] = []
-        for raw in self._segmenter.cut(normalise(text)):
+        for raw in self.segmenter.cut(normalise(text)):
             token = raw.strip()
             if not token or not _is_word(token):
                 out.append(None)
