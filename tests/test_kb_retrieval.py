@@ -74,3 +74,12 @@ def test_search_is_ranked_and_limited(knowledge_base: KnowledgeBase) -> None:
     assert found[0].score >= found[1].score >= found[2].score
     assert all(a.entry.id.startswith("kb-shebaoka") for a in found)
     assert found[0].to_json()["matched"]
+
+
+def test_a_district_without_entries_answers_nothing(
+    tmp_path: Path, knowledge_base: KnowledgeBase
+) -> None:
+    """A folder with no entry files loads as an empty knowledge base that never answers."""
+    (tmp_path / "kb").mkdir()
+    kb = KnowledgeBase.load(tmp_path / "kb", units=["区民政局"], segmenter=knowledge_base.segmenter)
+    assert kb.entries == () and kb.best("社保卡丢了怎么办", today=DAY) is None
