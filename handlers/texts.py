@@ -82,6 +82,13 @@ _ZH: Final[dict[str, str]] = {
         "您的{type}已受理，工单号：{number}\n"
         "已派往：{unit}。处理进展会在这里通知您，可随时发送 /status {number} 查询。"
     ),
+    "kb.answer": "{answer}",
+    "kb.ask_solved": "以上解答是否解决了您的问题？",
+    "kb.solved": "很高兴帮到您！如还有其他问题，随时发消息给我们。",
+    "kb.continue": "好的，我们为您登记咨询工单，由工作人员答复。",
+    "btn.kb_solved": "已解决",
+    "btn.kb_unsolved": "未解决",
+    "btn.kb_handoff": "转人工",
     "intake.description_kept": "已收到您的描述，已为您保存。",
     "intake.already_filed": (
         "您的诉求已经提交，工单号：{number}。可发送 /status {number} 查询进度。"
@@ -421,6 +428,13 @@ _EN: Final[dict[str, str]] = {
         "Your {type} is registered as case {number}.\nSent to: {unit}. We will tell you of "
         "every step here; /status {number} shows progress."
     ),
+    "kb.answer": "{answer}",
+    "kb.ask_solved": "Did this answer your question?",
+    "kb.solved": "Glad it helped! Write to us any time.",
+    "kb.continue": "All right: we file a question case and staff will answer it.",
+    "btn.kb_solved": "Solved",
+    "btn.kb_unsolved": "Not solved",
+    "btn.kb_handoff": "Talk to a person",
     "intake.description_kept": "Got your description; it is saved.",
     "intake.already_filed": (
         "Your request was already filed as case {number}. Send /status {number} to follow it."
