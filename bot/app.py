@@ -14,6 +14,7 @@ from handlers.conversation.core import Conversation
 from handlers.policy.clock import Clock, SystemClock
 from handlers.policy.workcalendar import WorkCalendar
 from handlers.texts import Texts
+from nlp.directory import Directory
 from nlp.router import Router
 from storage.db import create_engine, create_sessionmaker
 from storage.media import MediaStore
@@ -42,6 +43,12 @@ class App:
 
 def load_router(settings: Settings) -> Router:
     return Router.load(settings.directory.data_dir)
+
+
+def build_texts(settings: Settings, directory: Directory) -> Texts:
+    """The configured language's texts with the district's own name and hotline filled in."""
+    values = {"district": directory.short_name_for(settings.language), "hotline": directory.hotline}
+    return Texts(settings.language, values=values)
 
 
 def intake_policy(settings: Settings) -> IntakePolicy:
@@ -93,7 +100,7 @@ async def build_app(
         sessionmaker=sessionmaker,
         router=router,
         clock=clock or SystemClock(),
-        texts=Texts(settings.language),
+        texts=build_texts(settings, router.directory),
         policy=intake_policy(settings),
         calendar=WorkCalendar(settings.calendar),
         sla=settings.sla,
