@@ -10,13 +10,20 @@ import pytest
 from bot.app import build_texts
 from bot.config import ConfigError, Settings, load_settings
 from handlers.cases.extensions import APPROVED, DENIED, REQUESTED
+from handlers.desk.cards import RETURN_REASONS
 from handlers.followup.timers import TimerKind
+from handlers.policy.casetypes import RequestType
+from handlers.policy.lifecycle import CaseState
 from handlers.texts import REFERENCE_LANGUAGE, Texts, catalogues, languages, template_fields
 from nlp.directory import load_directory
 from nlp.errors import DirectoryDataError
+from storage.staff import ROLES
 from tests.test_nlp_data import FAKE
 
-HANDLERS = Path(__file__).resolve().parent.parent / "handlers"
+ROOT = Path(__file__).resolve().parent.parent
+HANDLERS = ROOT / "handlers"
+# Callables whose first argument is a text key: t(...), self.t(...), texts(...), UserError(...).
+_KEY_TAKERS = {"t", "texts", "UserError"}
 # Actions that are logged under a computed name, or that the case commands are about to log.
 _COMPUTED_OR_PLANNED = {
     "dispatched",  # the default of dispatch_case(action=...)
@@ -51,6 +58,37 @@ def _logged_actions() -> set[str]:
                     if keyword.arg == "action" and isinstance(value, ast.Constant):
                         found.add(str(value.value))
     return found
+
+
+def _literal_keys() -> dict[str, str]:
+    """Text keys written as literals in handlers/ and bot/, each with where it is used."""
+    found: dict[str, str] = {}
+    for path in [*HANDLERS.rglob("*.py"), *(ROOT / "bot").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            literals = [node.args[0]] if name in _KEY_TAKERS and node.args else []
+            # Refused(reason, key="desk.stale"): the key is a keyword.
+            literals += [k.value for k in node.keywords if k.arg == "key"]
+            for literal in literals:
+                if isinstance(literal, ast.Constant) and isinstance(literal.value, str):
+                    found[literal.value] = f"{path.relative_to(ROOT)}:{node.lineno}"
+    return found
+
+
+def test_every_key_the_code_names_has_a_text() -> None:
+    """Literal keys in the code, and keys built from states, types, roles and return reasons,
+    all exist in the reference catalogue (a typo fails here, not in front of a resident)."""
+    reference = catalogues()[REFERENCE_LANGUAGE]
+    used = _literal_keys()
+    assert len(used) > 100
+    used |= {f"state.{state.value}": "CaseState" for state in CaseState}
+    used |= {f"type.{kind.value}": "RequestType" for kind in RequestType}
+    used |= {f"role.{role}": "ROLES" for role in ROLES}
+    used |= {f"return.{code}": "RETURN_REASONS" for code in RETURN_REASONS}
+    assert {key: where for key, where in used.items() if key not in reference} == {}
 
 
 def test_every_language_has_every_key_with_the_same_fields() -> None:
