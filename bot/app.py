@@ -46,8 +46,13 @@ def load_router(settings: Settings) -> Router:
 
 
 def build_texts(settings: Settings, directory: Directory) -> Texts:
-    """The configured language's texts with the district's own name and hotline filled in."""
-    values = {"district": directory.short_name_for(settings.language), "hotline": directory.hotline}
+    """The configured language's texts with this deployment's facts filled in: the district's
+    name and hotline from the directory data, and an example case number with its prefix."""
+    values = {
+        "district": directory.short_name_for(settings.language),
+        "hotline": directory.hotline,
+        "case_example": f"{settings.intake.case_prefix}20261125-0007",
+    }
     return Texts(settings.language, values=values)
 
 

@@ -62,19 +62,19 @@ def catalogues() -> Mapping[str, Mapping[str, str]]:
     Read on first use (the `Texts` built at start-up), never at import time.
     """
     folder = resources.files(_PACKAGE).joinpath(_FOLDER)
-    found = {
-        entry.name.removesuffix(".toml"): _read(entry.name, entry.read_bytes())
-        for entry in folder.iterdir()
-        if entry.name.endswith(".toml")
+    return {
+        language: _read(f"{language}.toml", folder.joinpath(f"{language}.toml").read_bytes())
+        for language in languages()
     }
-    if REFERENCE_LANGUAGE not in found:
-        raise CatalogueError(f"{_FOLDER}/{REFERENCE_LANGUAGE}.toml: the reference file is missing")
-    return found
 
 
 def languages() -> tuple[str, ...]:
-    """The languages with a catalogue file, the reference first."""
-    return (REFERENCE_LANGUAGE, *sorted(set(catalogues()) - {REFERENCE_LANGUAGE}))
+    """The languages with a catalogue file, the reference first (lists files, parses none)."""
+    folder = resources.files(_PACKAGE).joinpath(_FOLDER)
+    found = {e.name.removesuffix(".toml") for e in folder.iterdir() if e.name.endswith(".toml")}
+    if REFERENCE_LANGUAGE not in found:
+        raise CatalogueError(f"{_FOLDER}/{REFERENCE_LANGUAGE}.toml: the reference file is missing")
+    return (REFERENCE_LANGUAGE, *sorted(found - {REFERENCE_LANGUAGE}))
 
 
 class Texts:

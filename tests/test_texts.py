@@ -108,10 +108,11 @@ def test_every_language_has_every_key_with_the_same_fields() -> None:
 
 
 def test_no_catalogue_names_the_district() -> None:
-    """The district's name reaches texts only as {district}, so another district swaps data."""
+    """The district's name and case prefix reach texts only as {district} and {case_example}."""
     for language in languages():
         for key, text in catalogues()[language].items():
             assert "安宁" not in text and "Anning" not in text, (language, key)
+            assert "AN2026" not in text, (language, key)
 
 
 def test_every_logged_action_has_words() -> None:
@@ -125,7 +126,8 @@ def test_every_logged_action_has_words() -> None:
 
 def test_texts_fill_in_the_district_values_given_at_start_up() -> None:
     """Values given to `Texts` fill {district} and {hotline}; a caller's own values still apply."""
-    texts = Texts("zh", values={"district": "测试县", "hotline": "0931-12345"})
+    values = {"district": "测试县", "hotline": "0931-12345", "case_example": "AN20261125-0007"}
+    texts = Texts("zh", values=values)
     assert texts("welcome").startswith("您好，这里是测试县政务服务热线。")
     assert "0931-12345" in texts("help")
     done = texts("join.done", unit="测试县民政局", role="承办人")
@@ -148,6 +150,14 @@ def test_the_built_in_district_gives_its_name_and_hotline() -> None:
     assert zh("welcome").startswith("您好，这里是安宁区政务服务热线。")
     assert en("welcome").startswith("Hello, this is the Anning district hotline.")
     assert "12345" in zh("help") and "12345" in en("help")
+
+
+def test_example_case_numbers_use_the_configured_prefix() -> None:
+    """Texts that show an example case number use the configured prefix, not a built-in "AN"."""
+    settings = Settings.model_validate({"intake": {"case_prefix": "QL"}})
+    texts = build_texts(settings, load_directory())
+    assert texts("status.usage") == "请在命令后加上工单号，例如：/status QL20261125-0007"
+    assert "AN2026" not in texts("help") and "QL20261125-0007" in texts("help")
 
 
 def test_another_districts_data_changes_the_texts(tmp_path: Path) -> None:
