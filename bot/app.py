@@ -15,6 +15,7 @@ from handlers.conversation.core import Conversation
 from handlers.policy.clock import Clock, SystemClock
 from handlers.policy.workcalendar import WorkCalendar
 from handlers.texts import Texts
+from nlp.directory import Directory
 from nlp.kb import KnowledgeBase
 from nlp.router import Router
 from storage.db import create_engine, create_sessionmaker
@@ -44,6 +45,17 @@ class App:
 
 def load_router(settings: Settings) -> Router:
     return Router.load(settings.directory.data_dir)
+
+
+def build_texts(settings: Settings, directory: Directory) -> Texts:
+    """The configured language's texts with this deployment's facts filled in: the district's
+    name and hotline from the directory data, and an example case number with its prefix."""
+    values = {
+        "district": directory.short_name_for(settings.language),
+        "hotline": directory.hotline,
+        "case_example": f"{settings.intake.case_prefix}20261125-0007",
+    }
+    return Texts(settings.language, values=values)
 
 
 def intake_policy(settings: Settings) -> IntakePolicy:
@@ -101,7 +113,7 @@ async def build_app(
         sessionmaker=sessionmaker,
         router=router,
         clock=clock or SystemClock(),
-        texts=Texts(settings.language),
+        texts=build_texts(settings, router.directory),
         policy=intake_policy(settings),
         calendar=WorkCalendar(settings.calendar),
         sla=settings.sla,

@@ -51,10 +51,11 @@ def _menu(args: argparse.Namespace) -> int:
 
 
 async def _push(settings: Settings) -> None:
+    from bot.app import build_texts
     from bot.wechat.channel import build_parts
     from handlers.policy.clock import SystemClock
     from handlers.policy.workcalendar import WorkCalendar
-    from handlers.texts import Texts
+    from nlp.directory import load_directory
     from storage.db import create_engine, create_sessionmaker
     from storage.migrate import upgrade
 
@@ -66,7 +67,7 @@ async def _push(settings: Settings) -> None:
             settings.wechat,
             sessionmaker=create_sessionmaker(engine),
             clock=SystemClock(),
-            texts=Texts(settings.language),
+            texts=build_texts(settings, load_directory(settings.directory.data_dir)),
             zone=WorkCalendar(settings.calendar).timezone,
         )
         await parts.push_menu()
