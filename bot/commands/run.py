@@ -42,7 +42,7 @@ async def _start_channels(app: App) -> list[_Channel]:
     """Start each configured messaging channel and register its push sender."""
     started: list[_Channel] = []
     telegram_settings = app.settings.telegram
-    if telegram_settings.token is not None:
+    if telegram_settings.active:
         from bot.telegram import create_telegram_channel  # the chosen framework only
         from bot.telegram.delivery import TelegramSender
 

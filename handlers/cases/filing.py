@@ -60,6 +60,7 @@ async def file_case(*, turn: Turn, deps: CoreDeps, state: DraftState) -> Case:
         share_identity=bool(state.phone and state.share_phone),
         emergency=decision.get("emergency"),
         routing=decision,
+        filing_key=state.filing_key,  # issue 9: unique, one case per draft
         created_at=now,
         updated_at=now,
     )
