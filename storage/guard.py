@@ -28,9 +28,7 @@ LOCK_NAMESPACE = 0x414E
 @cache
 def _lock_statement() -> Any:
     # hashtext maps the identity to an int4; a collision only makes two people take turns.
-    return select(
-        func.pg_advisory_xact_lock(LOCK_NAMESPACE, func.hashtext(bindparam("person")))
-    )
+    return select(func.pg_advisory_xact_lock(LOCK_NAMESPACE, func.hashtext(bindparam("person"))))
 
 
 def person_key(channel: str, user_id: str) -> str:

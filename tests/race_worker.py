@@ -27,7 +27,9 @@ async def main(url: str, start_at: float, tag: str, users: list[str]) -> None:
             pass
         await asyncio.sleep(max(0.0, start_at - time.time()))
         inbounds = [
-            Inbound(channel="telegram", user_id=u, chat_id=u, message_id=f"{tag}-{u}", choice="submit")
+            Inbound(
+                channel="telegram", user_id=u, chat_id=u, message_id=f"{tag}-{u}", choice="submit"
+            )
             for u in users
         ]
         replies = await asyncio.gather(*(app.conversation.handle(i) for i in inbounds))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 
 from aiogram import Bot, Dispatcher, Router
@@ -43,6 +44,7 @@ from bot.config import TelegramSettings
 from bot.telegram.base import (
     ALLOWED_UPDATES,
     DRAIN_TIMEOUT,
+    SECRET_HEADER,
     TelegramChannelBase,
     WebhookSite,
 )
@@ -53,6 +55,28 @@ from bot.telegram.types import ConversationCore, DeliveryError
 from storage.media import MediaStore
 
 log = logging.getLogger(__name__)
+
+
+class _CheckedRequestHandler(SimpleRequestHandler):
+    """aiogram's webhook handler, but a body that is not an update is a 400, not a 500.
+
+    aiogram parses the body inside the handler and lets a JSON or validation error escape as a
+    500 with a traceback; Telegram then retries a body that will never parse (issue 9).
+    """
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bot = await self.resolve_bot(request)
+        if not self.verify_secret(request.headers.get(SECRET_HEADER, ""), bot):
+            return web.Response(body="Unauthorized", status=401)
+        try:
+            data = json.loads(await request.read())
+            Update.model_validate(data, context={"bot": bot})
+        except (ValueError, TypeError):  # JSONDecodeError and pydantic's ValidationError
+            log.warning("telegram: webhook body from %s is not an update", request.remote)
+            return web.Response(body="Bad Request", status=400)
+        return await super().handle(request)
+
+    __call__ = handle
 
 
 def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
@@ -122,6 +146,15 @@ class AiogramChannel(TelegramChannelBase):
 
     async def start(self) -> None:
         """Start polling as a background task, or serve the webhook and register it."""
+        try:
+            await self._start()
+        except BaseException:
+            # An unreachable Bot API or a refused token: close the HTTP session we opened, so
+            # the CLI's one-line error is not followed by "Unclosed client session".
+            await self.bot.session.close()
+            raise
+
+    async def _start(self) -> None:
         if self.mode == "webhook":
             await self._start_webhook()
             return
@@ -139,7 +172,7 @@ class AiogramChannel(TelegramChannelBase):
 
     async def _start_webhook(self) -> None:
         app = web.Application()
-        SimpleRequestHandler(
+        _CheckedRequestHandler(
             self.dispatcher,
             self.bot,
             handle_in_background=False,

@@ -158,6 +158,8 @@ class PtbChannel(TelegramChannelBase):
             return web.Response(status=401, text="Unauthorized")
         try:
             data = await request.json()
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("no update_id")
             update = Update.de_json(data, self.application.bot)
         except Exception:  # not JSON, or not an update: Telegram would never send that
             log.warning("telegram: webhook body is not an update")
