@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -18,6 +19,7 @@ from nlp.router import Router
 from storage.db import create_engine, create_sessionmaker
 from storage.media import MediaStore
 from storage.migrate import upgrade
+from storage.replies import ReplyJournal
 from storage.units import UnitRecord, sync_units
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,15 @@ def intake_policy(settings: Settings) -> IntakePolicy:
     )
 
 
+def reply_journal(settings: Settings) -> ReplyJournal:
+    """Telegram's case-number replies are journaled (its bridge settles them, issue 9)."""
+    telegram = settings.telegram
+    return ReplyJournal(
+        channels=frozenset({"telegram"}) if telegram.active else frozenset(),
+        lease=timedelta(seconds=telegram.reply_lease_seconds),
+    )
+
+
 async def prepare_database(
     engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], router: Router
 ) -> None:
@@ -97,6 +108,7 @@ async def build_app(
         policy=intake_policy(settings),
         calendar=WorkCalendar(settings.calendar),
         sla=settings.sla,
+        reply_journal=reply_journal(settings),
     )
     return App(
         settings=settings,

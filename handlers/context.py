@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,6 +12,7 @@ from handlers.policy.sla import SlaSettings
 from handlers.policy.workcalendar import WorkCalendar
 from handlers.texts import Texts
 from nlp.router import Router
+from storage.replies import ReplyJournal
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,8 @@ class CoreDeps:
     sla: SlaSettings
     # Channels whose pushes can be held until the person writes again (WeChat's 48-hour window).
     holding_channels: frozenset[str] = frozenset({"wechat"})
+    # issue 9: channels whose case-number replies are kept in the outbox with the case.
+    reply_journal: ReplyJournal = field(default_factory=ReplyJournal)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -3,6 +3,7 @@
 Quirks this shape follows (reference/platforms.md):
 * a custom server is `AiohttpSession(api=TelegramAPIServer.from_base(base))`;
 * `start_polling` never calls deleteWebhook, so we do, or getUpdates answers 409 Conflict;
+* `start_polling` confirms a batch before its handlers finish: bot.telegram.polling does not;
 * `handle_signals=False`: the app shares its event loop and owns the signals;
 * no automatic retry on `TelegramRetryAfter`: `OutboundThrottle` does it;
 * `SimpleRequestHandler(secret_token=...)` answers 401 on a wrong secret. We run it with
@@ -49,8 +50,10 @@ from bot.telegram.base import (
     WebhookSite,
 )
 from bot.telegram.parse import inbound_from_callback, inbound_from_message
+from bot.telegram.polling import ConfirmingPoller
 from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep
-from bot.telegram.throttle import RateLimits
+from bot.telegram.replyspool import ReplySpool
+from bot.telegram.throttle import RateLimits, SlotLimiter
 from bot.telegram.types import ConversationCore, DeliveryError
 from storage.media import MediaStore
 
@@ -101,13 +104,24 @@ class AiogramChannel(TelegramChannelBase):
         limits: RateLimits | None = None,
         poll_timeout: int = 30,
         media: MediaStore | None = None,
+        spool: ReplySpool | None = None,
+        limiter: SlotLimiter | None = None,
     ) -> None:
-        super().__init__(settings, core, limits=limits, poll_timeout=poll_timeout, media=media)
+        super().__init__(
+            settings,
+            core,
+            limits=limits,
+            poll_timeout=poll_timeout,
+            media=media,
+            spool=spool,
+            limiter=limiter,
+        )
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base_url))
         self.bot = Bot(self.token, session=session)
         self.dispatcher = Dispatcher()
         self.dispatcher.include_router(self._router())
         self._polling: asyncio.Task[None] | None = None
+        self._poller: ConfirmingPoller | None = None
         self._site: WebhookSite | None = None
 
     @property
@@ -159,16 +173,11 @@ class AiogramChannel(TelegramChannelBase):
             await self._start_webhook()
             return
         await self.bot.delete_webhook(drop_pending_updates=False)
-        self._polling = asyncio.create_task(
-            self.dispatcher.start_polling(
-                self.bot,
-                polling_timeout=self._poll_timeout,
-                handle_signals=False,
-                close_bot_session=False,
-                allowed_updates=ALLOWED_UPDATES,
-            ),
-            name="telegram-aiogram-polling",
+        # Our own loop, not start_polling: it confirms an update only once handled.
+        self._poller = ConfirmingPoller(
+            self.bot, self.dispatcher, timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES
         )
+        self._polling = asyncio.create_task(self._poller.run(), name="telegram-aiogram-polling")
 
     async def _start_webhook(self) -> None:
         app = web.Application()
@@ -190,9 +199,8 @@ class AiogramChannel(TelegramChannelBase):
     async def stop(self) -> None:
         """Stop receiving, let running turns finish, then close the bot's HTTP session."""
         if self._polling is not None:
-            if not self._polling.done():
-                with contextlib.suppress(RuntimeError):  # polling had not got going yet
-                    await self.dispatcher.stop_polling()
+            if self._poller is not None:
+                self._poller.stop()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._polling
             self._polling = None
