@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.logs import mask_all_handlers
 from bot.outbox.registry import SenderRegistry
 from handlers.context import CoreDeps, IntakePolicy
 from handlers.conversation.core import Conversation
@@ -96,6 +97,8 @@ async def build_app(
     engine = create_engine(
         settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size
     )
+    # echo = true gives SQLAlchemy a log handler of its own: it gets the masking filter too.
+    mask_all_handlers()
     sessionmaker = create_sessionmaker(engine)
     router = router or load_router(settings)
     if prepare:

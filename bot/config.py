@@ -211,7 +211,7 @@ class OutboxSettings(_Table):
     max_backoff_seconds: float = Field(default=1800.0, gt=0)
     batch_size: int = Field(default=100, ge=1, le=10_000)
     concurrency: int = Field(default=16, ge=1, le=1000)
-    lease_seconds: float = Field(default=120.0, ge=5)
+    lease_seconds: float = Field(default=30.0, ge=5)
 
 
 class SchedulerSettings(_Table):
