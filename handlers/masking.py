@@ -53,8 +53,10 @@ def _mask_run(match: re.Match[str]) -> str:
     run = match.group(0)
     # Digits glued to a letter (a case number AN20261125-0007, a reference) are only taken for
     # a mobile number, the one format distinctive enough to mask inside other text.
-    glued = match.start() > 0 and match.string[match.start() - 1].isascii() and (
-        match.string[match.start() - 1].isalpha()
+    glued = (
+        match.start() > 0
+        and match.string[match.start() - 1].isascii()
+        and (match.string[match.start() - 1].isalpha())
     )
     groups = [(g.start(), g.end(), _ascii(g.group(0))) for g in _GROUP.finditer(run)]
     pieces: list[str] = []
