@@ -334,6 +334,7 @@ class Intake:
             photos=tuple(state.photos),
             phone=state.phone,
             share_identity=bool(state.phone and state.share_phone),
+            filing_key=state.filing_key,
         )
         ctx = CommandContext(turn.session, self.deps, turn.now)
         case = await file_case(ctx, Actor.of_resident(resident_id), filing)
