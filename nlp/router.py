@@ -40,8 +40,15 @@ _GENERIC_FACTOR = 0.3
 _GENERIC_CAP = 0.9 * _MIN_SCORE
 # Each further keyword of a category counts this much less than the previous one.
 _DECAY = 0.8
+# A context word (a place such as 学校 or 楼盘, conduct such as 推诿) counts this fraction of its
+# weight when the message also names a matter; and so does a word that an "A+B" rule of another
+# category has explained ("污水" in "污水+排放" is water pollution, not drainage).
+_CONTEXT_FACTOR = 0.3
 # Two characters right before a term that negate it.
 _NEGATIONS = frozenset({"不是", "并非", "不属", "无关"})
+# What a hit says: the matter itself, only where or how (context), nothing (generic), or which
+# unit the resident named (alias).
+_MATTER, _CONTEXT, _GENERIC, _ALIAS = "matter", "context", "generic", "alias"
 
 
 # Confidence falls with the ratio rival / best, where the rival is the best category that goes to
@@ -156,6 +163,39 @@ class PlaceMatch:
     kind: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Scores:
+    """Per category: score, the terms that hit it, and how specific its evidence is."""
+
+    scores: list[float]
+    hits: list[list[str]]
+    # Sum over the distinct matter terms of 1 / (number of categories listing the term): a term
+    # only one category lists is strong evidence for it; one shared by four is weak.
+    specificity: list[float]
+    # Characters of the distinct matter terms: "出生医学证明" says more than "丢了".
+    length: list[int]
+
+    def ranked(self, names: Sequence[str], targets: Sequence[str]) -> list[int]:
+        """Category indexes, best first. Ties go to the stronger evidence, never to file order:
+        equal scores are ordered by specificity, then by the length of the terms, then by the
+        support of other categories of the same unit ("物业" backs "电梯"), and only then by name.
+        """
+        support: dict[str, float] = {}
+        for i, score in enumerate(self.scores):
+            if targets[i] != TERRITORIAL:
+                support[targets[i]] = support.get(targets[i], 0.0) + score
+        return sorted(
+            range(len(self.scores)),
+            key=lambda i: (
+                -round(self.scores[i], 6),
+                -round(self.specificity[i], 6),
+                -self.length[i],
+                -round(support.get(targets[i], 0.0), 6),
+                names[i],
+            ),
+        )
+
+
 @dataclass(slots=True)
 class _Analysis:
     terms: list[str] = field(default_factory=list)  # accepted terms, in text order, unique
@@ -207,6 +247,13 @@ class Router:
             vocab.update(parts)
         self._vocab = frozenset(vocab)
         self._generic = frozenset(normalise(t) for t in directory.generic_terms)
+        self._context = frozenset(normalise(t) for t in directory.context_terms)
+        self._sub_names = tuple(c.sub for c in cats)
+        self._targets = tuple(c.target for c in cats)
+        # How many categories list each term (for the specificity of the evidence).
+        self._spread: dict[str, int] = {
+            t: len({ci for ci, _ in v}) for t, v in self._term_index.items()
+        }
         # "A+B" keywords grouped by their first part, checked only when that part occurs.
         self._combos_by_first: dict[str, list[tuple[tuple[str, ...], int, float]]] = {}
         for combo in self._combos:
@@ -278,13 +325,14 @@ class Router:
             return EMPTY_DECISION
         norm = normalise(text)
         analysis = self._analyse_normalised(norm)
-        scores, hits = self._score(analysis)
+        scored = self._score(analysis)
+        scores, hits = scored.scores, scored.hits
         emergency = self._emergency.detect(norm)
         place = self._pick_place(analysis.terms)
         subdistrict = place.subdistrict if place else None
         if subdistrict is None:
             subdistrict = self.resolve_subdistrict(place_hint)
-        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        order = scored.ranked(self._sub_names, self._targets)
         best = order[0] if order else -1
         if best < 0 or scores[best] < _MIN_SCORE:
             return RouteDecision(
@@ -332,14 +380,15 @@ class Router:
         """Decision when the resident chose the category (a second- or top-level name)."""
         norm = normalise(text or "")
         analysis = self._analyse_normalised(norm)
-        scores, hits = self._score(analysis)
+        scored = self._score(analysis)
+        hits = scored.hits
         if subcategory in self._cat_by_sub:
             index = self._cat_by_sub[subcategory]
         else:
-            within = [i for i, c in enumerate(self._cats) if c.top == subcategory]
+            within = {i for i, c in enumerate(self._cats) if c.top == subcategory}
             if not within:
                 raise UnknownCategoryError(f"unknown category: {subcategory!r}")
-            index = max(within, key=lambda i: scores[i])  # first one on a tie
+            index = next(i for i in scored.ranked(self._sub_names, self._targets) if i in within)
         cat = self._cats[index]
         place = self._pick_place(analysis.terms)
         subdistrict = place.subdistrict if place else None
@@ -449,66 +498,78 @@ class Router:
             terms.append(term)
         return _Analysis(terms=terms, found=found - negated, norm=norm)
 
-    def _score(self, analysis: _Analysis) -> tuple[list[float], list[list[str]]]:
-        weights: list[list[float]] = [[] for _ in self._cats]
-        generic = [0.0] * len(self._cats)
-        hits: list[list[str]] = [[] for _ in self._cats]
-        generic_terms = self._generic
+    def _score(self, analysis: _Analysis) -> _Scores:
+        n = len(self._cats)
+        # Per category: (term, weight, kind) for every hit, weighed once all hits are known.
+        found: list[list[tuple[str, float, str]]] = [[] for _ in range(n)]
+        hits: list[list[str]] = [[] for _ in range(n)]
+        generic_terms, context_terms = self._generic, self._context
         for term in analysis.terms:
-            is_generic = term in generic_terms
+            kind = (
+                _GENERIC
+                if term in generic_terms
+                else _CONTEXT
+                if term in context_terms
+                else _MATTER
+            )
             for ci, weight in self._term_index.get(term, ()):
-                if is_generic:
-                    generic[ci] += weight * _GENERIC_FACTOR
-                else:
-                    weights[ci].append(weight)
+                found[ci].append((term, weight, kind))
                 hits[ci].append(term)
             unit = self._unit_terms.get(term)
             if unit is not None:
                 for ci in self._unit_cats.get(unit, ()):
-                    weights[ci].append(_ALIAS_WEIGHT)
+                    found[ci].append((term, _ALIAS_WEIGHT, _ALIAS))
                     if term not in hits[ci]:
                         hits[ci].append(term)
+        # "A+B" rules: the rule's category takes the pair; its parts are explained for the others.
+        explained: dict[str, set[int]] = {}
         norm = analysis.norm
         for first, combos in self._combos_by_first.items():
             if first not in norm:
                 continue
             for parts, ci, weight in combos:
-                for part in parts[1:]:
-                    if part not in norm:
-                        break
-                else:
-                    self._add_combo(parts, ci, weight, weights, generic, hits)
-        scores = [0.0] * len(self._cats)
-        for ci, ws in enumerate(weights):
-            if ws:
+                if all(part in norm for part in parts[1:]):
+                    combo = "+".join(parts)
+                    kind = _GENERIC if combo in generic_terms else _MATTER
+                    found[ci].append((combo, weight, kind))
+                    hits[ci].append(combo)
+                    if kind == _MATTER:
+                        for part in parts:
+                            explained.setdefault(part, set()).add(ci)
+        names_a_matter = any(kind == _MATTER for hs in found for _, _, kind in hs)
+        scores = [0.0] * n
+        specificity = [0.0] * n
+        length = [0] * n
+        for ci, hs in enumerate(found):
+            if not hs:
+                continue
+            weights: list[float] = []
+            generic = 0.0
+            for term, weight, kind in hs:
+                if kind == _GENERIC:
+                    generic += weight * _GENERIC_FACTOR
+                    continue
+                owners = explained.get(term)
+                if (kind == _CONTEXT and names_a_matter) or (owners and ci not in owners):
+                    weights.append(weight * _CONTEXT_FACTOR)
+                    continue
+                weights.append(weight)
+                if kind == _MATTER:
+                    specificity[ci] += 1.0 / self._spread.get(term, 1)
+                    length[ci] += len(term.replace("+", ""))
+            if weights:
                 # Diminishing returns: many small context words in a long message do not add up
                 # to one specific matter word.
-                ws.sort(reverse=True)
+                weights.sort(reverse=True)
                 total = 0.0
                 factor = 1.0
-                for w in ws:
+                for w in weights:
                     total += w * factor
                     factor *= _DECAY
-                scores[ci] = total + generic[ci]
-            elif generic[ci]:
-                scores[ci] = min(generic[ci], _GENERIC_CAP)  # never enough to decide alone
-        return scores, hits
-
-    def _add_combo(
-        self,
-        parts: tuple[str, ...],
-        ci: int,
-        weight: float,
-        weights: list[list[float]],
-        generic: list[float],
-        hits: list[list[str]],
-    ) -> None:
-        combo = "+".join(parts)
-        if combo in self._generic:
-            generic[ci] += weight * _GENERIC_FACTOR
-        else:
-            weights[ci].append(weight)
-        hits[ci].append(combo)
+                scores[ci] = total + generic
+            elif generic:
+                scores[ci] = min(generic, _GENERIC_CAP)  # never enough to decide alone
+        return _Scores(scores, hits, specificity, length)
 
     def _pick_place(self, terms: Sequence[str]) -> PlaceMatch | None:
         fallback: PlaceMatch | None = None
