@@ -142,6 +142,17 @@ EMPTY_DECISION = RouteDecision(None, None, None, None, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
+class KeywordEvidence:
+    """The keyword router's decision and what it saw: scores and hits of every category that
+    scored (by second-level name), and the message cut into words."""
+
+    decision: RouteDecision
+    scores: dict[str, float]
+    hits: dict[str, tuple[str, ...]]
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CategoryInfo:
     """A second-level category, its top level and its dispatch target (unit or "territorial")."""
 
@@ -201,6 +212,7 @@ class _Analysis:
     terms: list[str] = field(default_factory=list)  # accepted terms, in text order, unique
     found: set[str] = field(default_factory=set)  # every term seen, also inside longer ones
     norm: str = ""  # the normalised text
+    tokens: list[str] = field(default_factory=list)  # the segmenter's words
 
 
 class Router:
@@ -323,9 +335,36 @@ class Router:
         """Decide category, unit and place for a free-text message."""
         if not text or not text.strip():
             return EMPTY_DECISION
-        norm = normalise(text)
+        return self.evidence(text, place_hint=place_hint).decision
+
+    def evidence(self, text: str, *, place_hint: str | None = None) -> KeywordEvidence:
+        """The decision with everything behind it: every category's score and hits, the words.
+
+        A learned model stacks on these (nlp.learn); `route()` keeps only the decision.
+        """
+        norm = normalise(text or "")
         analysis = self._analyse_normalised(norm)
         scored = self._score(analysis)
+        return KeywordEvidence(
+            decision=self._decide(norm, analysis, scored, place_hint),
+            scores={c.sub: s for c, s in zip(self._cats, scored.scores, strict=True) if s > 0},
+            hits={c.sub: tuple(h) for c, h in zip(self._cats, scored.hits, strict=True) if h},
+            words=tuple(w for w in analysis.tokens if w.strip()),
+        )
+
+    def words(self, text: str) -> list[str]:
+        """The text cut into words by the router's segmenter (keywords and places stay whole)."""
+        return [w for w in self._segmenter.cut(normalise(text)) if w.strip()]
+
+    def unit_for(self, subcategory: str, subdistrict: str | None) -> str | None:
+        """The unit a category goes to: its department, or for a territorial one the subdistrict."""
+        return self._unit_for(self._cats[self._cat_by_sub[subcategory]], subdistrict)[0]
+
+    def _decide(
+        self, norm: str, analysis: _Analysis, scored: _Scores, place_hint: str | None
+    ) -> RouteDecision:
+        if not norm.strip():
+            return EMPTY_DECISION
         scores, hits = scored.scores, scored.hits
         emergency = self._emergency.detect(norm)
         place = self._pick_place(analysis.terms)
@@ -496,7 +535,7 @@ class Router:
                 negated.add(term)
                 continue
             terms.append(term)
-        return _Analysis(terms=terms, found=found - negated, norm=norm)
+        return _Analysis(terms=terms, found=found - negated, norm=norm, tokens=tokens)
 
     def _score(self, analysis: _Analysis) -> _Scores:
         n = len(self._cats)
