@@ -16,7 +16,7 @@ from bot.config import ConfigError
 # parser(s) and sets `func(args) -> int`.
 _COMMANDS: dict[str, tuple[str, str]] = {
     "route": ("bot.commands.route", "show how the router decides for a text"),
-    "nlp": ("bot.commands.nlp_eval", "router tools (eval)"),
+    "nlp": ("bot.commands.nlp", "router tools (eval, train)"),
     "db": ("bot.commands.db", "database maintenance"),
     "chat": ("bot.commands.chat", "talk to the bot as a resident in this terminal"),
     "case": ("bot.commands.cases", "one case with its history"),

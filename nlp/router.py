@@ -519,10 +519,17 @@ class Router:
         # A term inside a longer matched term does not count on its own ("噪音" in "装修噪音").
         spans.sort(key=lambda s: (-s[2], s[0]))
         accepted: list[tuple[int, int, int, str]] = []
+        # reach[i]: the furthest end of an accepted span covering position i. Longer spans come
+        # first, so a span lies inside an accepted one exactly when reach[start] >= its end;
+        # linear in the text, where comparing with every accepted span was quadratic.
+        reach = [0] * (max((sp[1] for sp in spans), default=0) + 1)
         for span in spans:
-            if any(a[0] <= span[0] and span[1] <= a[1] for a in accepted):
+            if reach[span[0]] >= span[1]:
                 continue
             accepted.append(span)
+            for i in range(span[0], span[1]):
+                if reach[i] < span[1]:
+                    reach[i] = span[1]
         accepted.sort(key=lambda s: s[0])
         terms: list[str] = []
         negated: set[str] = set()

@@ -67,6 +67,7 @@ def save_model(path: Path, model: StackedModel, meta: ModelMeta) -> None:
             fh.write(MAGIC)
             fh.write(json.dumps(meta.to_json(), ensure_ascii=False).encode("utf-8") + b"\n")
             joblib.dump(model, fh, compress=3)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a model file is not a secret
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

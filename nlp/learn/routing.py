@@ -14,6 +14,8 @@ from nlp.learn.model import StackedModel
 from nlp.router import EMPTY_DECISION, Alternative, KeywordEvidence, RouteDecision, Router
 
 _ALTERNATIVES = 3
+# A runner-up without any keyword category is listed only with at least this probability.
+_MIN_BARE_ALTERNATIVE = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,8 @@ class LearnedRouter:
             matched.extend(f"model:{w}" for w in words)
         alternatives = []
         for alt in picks[1:]:
+            if alt.subcategory is None and alt.probability < _MIN_BARE_ALTERNATIVE:
+                continue  # neither keywords nor the model make a case for it
             alt_unit = self._unit_of(alt, d.subdistrict)
             alt_info = self._units.get(alt_unit) if alt_unit else None
             alt_top = (
