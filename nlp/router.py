@@ -44,6 +44,8 @@ _DECAY = 0.8
 # weight when the message also names a matter; and so does a word that an "A+B" rule of another
 # category has explained ("污水" in "污水+排放" is water pollution, not drainage).
 _CONTEXT_FACTOR = 0.3
+# Weight of a "strong" keyword in taxonomy.toml: a word that decides the matter on its own.
+_DECIDING_WEIGHT = 3.0
 # Two characters right before a term that negate it.
 _NEGATIONS = frozenset({"不是", "并非", "不属", "无关"})
 # What a hit says: the matter itself, only where or how (context), nothing (generic), or which
@@ -576,13 +578,24 @@ class Router:
             for parts, ci, weight in combos:
                 if all(part in norm for part in parts[1:]):
                     combo = "+".join(parts)
-                    kind = _GENERIC if combo in generic_terms else _MATTER
+                    # A pair of context or generic words ("工作人员+态度") is still only context.
+                    kind = (
+                        _GENERIC
+                        if combo in generic_terms
+                        else _CONTEXT
+                        if all(p in generic_terms or p in context_terms for p in parts)
+                        else _MATTER
+                    )
                     found[ci].append((combo, weight, kind))
                     hits[ci].append(combo)
                     if kind == _MATTER:
                         for part in parts:
                             explained.setdefault(part, set()).add(ci)
-        names_a_matter = any(kind == _MATTER for hs in found for _, _, kind in hs)
+        # A matter is named when a word strong enough to decide alone occurs; "单位" or "证明"
+        # (normal weight) only help, and do not silence the context.
+        names_a_matter = any(
+            kind == _MATTER and weight >= _DECIDING_WEIGHT for hs in found for _, weight, kind in hs
+        )
         scores = [0.0] * n
         specificity = [0.0] * n
         length = [0] * n
@@ -591,6 +604,7 @@ class Router:
                 continue
             weights: list[float] = []
             generic = 0.0
+            in_full = False
             for term, weight, kind in hs:
                 if kind == _GENERIC:
                     generic += weight * _GENERIC_FACTOR
@@ -600,6 +614,7 @@ class Router:
                     weights.append(weight * _CONTEXT_FACTOR)
                     continue
                 weights.append(weight)
+                in_full = True
                 if kind == _MATTER:
                     specificity[ci] += 1.0 / self._spread.get(term, 1)
                     length[ci] += len(term.replace("+", ""))
@@ -613,6 +628,9 @@ class Router:
                     total += w * factor
                     factor *= _DECAY
                 scores[ci] = total + generic
+                if not in_full:
+                    # Only context next to a matter: however many such words, never a decision.
+                    scores[ci] = min(scores[ci], _GENERIC_CAP)
             elif generic:
                 scores[ci] = min(generic, _GENERIC_CAP)  # never enough to decide alone
         return _Scores(scores, hits, specificity, length)
