@@ -48,7 +48,7 @@ def _rewrite_header(source: Path, target: Path, **changes: object) -> Path:
 
 
 def test_model_file_carries_its_metadata(trained: Path) -> None:
-    """The header says what the model was trained on, when, its labels, sklearn and held-out figures."""
+    """The header says what the model was trained on, when, its labels, sklearn, held-out scores."""
     import sklearn
 
     meta = read_meta(trained)
@@ -72,7 +72,7 @@ def test_learned_label_and_explanation(router: Router, trained: Path) -> None:
 
 
 def test_keywords_carry_labels_the_model_never_saw(router: Router, trained: Path) -> None:
-    """No heating example in training, yet 暖气不热 goes to the heating office through the keywords."""
+    """No heating example in training, yet 暖气不热 goes to the heating office by the keywords."""
     loaded = load_model(trained, router)
     d = LearnedRouter(router, loaded.model, "unit").route("家里暖气一点都不热，冻得睡不着")
     assert d.unit == HEATING
@@ -120,7 +120,7 @@ def test_mismatched_models_are_refused(router: Router, trained: Path, tmp_path: 
     with pytest.raises(ModelFileError, match="a unit model, but a category model is needed"):
         load_model(trained, router, label_kind="category")
     old = _rewrite_header(trained, tmp_path / "old.model", sklearn_version="0.24.2")
-    with pytest.raises(ModelFileError, match="scikit-learn 0.24.2"):
+    with pytest.raises(ModelFileError, match=r"scikit-learn 0\.24\.2"):
         load_model(old, router)
     alien = _rewrite_header(trained, tmp_path / "alien.model", labels=["朝阳区城管委"])
     with pytest.raises(ModelFileError, match="unknown to the directory"):
@@ -154,8 +154,8 @@ def test_category_model_learns_top_level_classes(router: Router, tmp_path: Path)
 
 def test_reader_reads_named_columns_and_reports_missing_ones(tmp_path: Path) -> None:
     """The 台账 reader takes the named columns, skips rows without text or label, parses dates."""
-    path = write_history_csv(tmp_path / "h.csv", labelled_rows(8) + [{"text": "", "unit": "x",
-                                                                     "category": ""}])  # fmt: skip
+    blank = {"text": "", "unit": "x", "category": ""}
+    path = write_history_csv(tmp_path / "h.csv", [*labelled_rows(8), blank])
     rows = read_labelled_rows(
         path, text_column="诉求内容", label_column="承办单位", time_column="受理时间"
     )

@@ -49,7 +49,7 @@ def test_ties_do_not_depend_on_file_order(router: Router, tmp_path: Path) -> Non
 
 @pytest.mark.parametrize(("text", "sub"), TIES)
 def test_a_tie_goes_to_the_more_specific_evidence(router: Router, text: str, sub: str) -> None:
-    """Between equal scores the longer, rarer keyword wins, and the bot still asks (low confidence)."""
+    """Between equal scores the longer, rarer keyword wins, and the bot still asks."""
     evidence = router.evidence(text)
     d = evidence.decision
     assert d.subcategory == sub
@@ -124,7 +124,7 @@ def test_compound_rules(router: Router, text: str, sub: str, unit: str) -> None:
 
 
 def test_a_compound_explains_its_parts_for_other_categories(router: Router) -> None:
-    """Once "污水+排放" fires, 排放 no longer counts in full for air pollution nor 污水 for drainage."""
+    """Once "污水+排放" fires, 排放 stops counting in full for air pollution, 污水 for drainage."""
     evidence = router.evidence("化工厂往黄河里排放污水")
     assert "污水+排放" in evidence.hits["水污染"]
     assert evidence.scores.get("排水与防汛", 0.0) < 1.0
@@ -145,5 +145,5 @@ def test_a_compound_explains_its_parts_for_other_categories(router: Router) -> N
     ],
 )
 def test_common_matters_have_their_words(router: Router, text: str, unit: str) -> None:
-    """Matters that were missing (违章建房, 危房改造, 购房补贴, 城际铁路, 社保基金, 村道 …) route."""
+    """Matters that were missing (违章建房, 危房改造, 购房补贴, 城际铁路, 社保基金, 村道) route."""
     assert router.route(text).unit == unit
