@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Case, LabelledExample
@@ -87,12 +87,17 @@ async def training_examples(
     for case_id, text, unit, at in await session.execute(closed):
         if unit:
             keep(TrainingExample(text, unit, at, SOURCE_CLOSED, case_id))
-    corrections = select(
-        LabelledExample.text,
-        LabelledExample.unit_name,
-        LabelledExample.created_at,
-        LabelledExample.case_id,
-    ).where(LabelledExample.source == SOURCE_DISPATCHER, LabelledExample.unit_name.is_not(None))
+    # Dated by the case when there is one: the time a message came in orders the history.
+    corrections = (
+        select(
+            LabelledExample.text,
+            LabelledExample.unit_name,
+            func.coalesce(Case.created_at, LabelledExample.created_at),
+            LabelledExample.case_id,
+        )
+        .outerjoin(Case, Case.id == LabelledExample.case_id)
+        .where(LabelledExample.source == SOURCE_DISPATCHER, LabelledExample.unit_name.is_not(None))
+    )
     if since is not None:
         corrections = corrections.where(LabelledExample.created_at >= since)
     for text, chosen, made, of_case in await session.execute(corrections):

@@ -3,6 +3,7 @@ meta-learner that stacks its margins with the keyword router's evidence."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,7 +106,10 @@ def _fit_svm(x: Any, y: Sequence[str]) -> Any:
     if len(set(y)) < 2:
         return _OneLabel(y[0])
     svm = _svm()
-    svm.fit(x, list(y))
+    with warnings.catch_warnings():
+        # With a few rows per label sklearn suspects a regression problem; it is not one.
+        warnings.filterwarnings("ignore", message="The number of unique classes")
+        svm.fit(x, list(y))
     return svm
 
 
