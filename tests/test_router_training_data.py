@@ -4,7 +4,7 @@ PostgreSQL), `hotline nlp train --from-db`, and the retrain settings."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -134,3 +134,25 @@ def test_retrain_needs_a_model_path(tmp_path: Path) -> None:
     config.write_text("[router]\nretrain = true\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="retrain = true needs model"):
         load_settings(config, env={})
+
+
+async def test_retrain_job_is_scheduled_only_when_switched_on(app: App, tmp_path: Path) -> None:
+    """With `retrain = true` the scheduler has a nightly job at retrain_time; without, none."""
+    from bot.scheduler import Jobs, build_outbox_sender, build_sweep
+
+    def job_ids(settings: Settings) -> dict[str, str]:
+        wired = App(settings, app.engine, app.sessionmaker, app.router, app.deps,
+                    app.conversation, app.media)  # fmt: skip
+        jobs = Jobs(wired, sweep=build_sweep(wired), sender=build_outbox_sender(wired))
+        jobs.start()
+        try:
+            return {job.id: str(job.trigger) for job in jobs.scheduler.get_jobs()}
+        finally:
+            jobs.scheduler.shutdown(wait=False)
+
+    assert "retrain" not in job_ids(app.settings)
+    router = app.settings.router.model_copy(
+        update={"retrain": True, "model": tmp_path / "m", "retrain_time": time(2, 30)}
+    )
+    on = job_ids(app.settings.model_copy(update={"router": router}))
+    assert "hour='2'" in on["retrain"] and "minute='30'" in on["retrain"]
