@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nlp.directory import (
+    KEYWORD_WEIGHTS,
     TERRITORIAL,
     Category,
     Directory,
@@ -44,8 +45,8 @@ _DECAY = 0.8
 # weight when the message also names a matter; and so does a word that an "A+B" rule of another
 # category has explained ("污水" in "污水+排放" is water pollution, not drainage).
 _CONTEXT_FACTOR = 0.3
-# Weight of a "strong" keyword in taxonomy.toml: a word that decides the matter on its own.
-_DECIDING_WEIGHT = 3.0
+# A "strong" keyword of taxonomy.toml decides the matter on its own.
+_DECIDING_WEIGHT = KEYWORD_WEIGHTS["strong"]
 # Two characters right before a term that negate it.
 _NEGATIONS = frozenset({"不是", "并非", "不属", "无关"})
 # What a hit says: the matter itself, only where or how (context), nothing (generic), or which

@@ -156,18 +156,21 @@ class StackedModel:
         self, texts: Sequence[str], words: Sequence[Sequence[str]], keywords: KeywordMatrix
     ) -> FloatArray:
         """(messages, labels) probabilities; each row sums to 1."""
-        x = self.features.transform(texts, words)
+        return self.probabilities_of(self.features.transform(texts, words), keywords)
+
+    def probabilities_of(self, x: Any, keywords: KeywordMatrix) -> FloatArray:
+        """The same from already computed TF-IDF rows (`features.transform`)."""
         margins, seen = _margins(self.svm, x, self.labels)
         return softmax_rows(_stack(margins, seen, keywords) @ self.weights)
 
-    def top_features(self, text: str, words: Sequence[str], label: str, n: int = 3) -> list[str]:
-        """The n-grams that pushed this message most towards `label` (cheap: one sparse row)."""
+    def top_features(self, row: Any, label: str, n: int = 3) -> list[str]:
+        """The n-grams of one TF-IDF row that pushed it most towards `label` (one sparse row
+        times one coefficient vector: cheap)."""
         if not hasattr(self.svm, "coef_"):
             return []
         classes = list(self.svm.classes_)
         if label not in classes:
             return []
-        row = self.features.transform([text], [words])
         coef = self.svm.coef_[0] if len(classes) == 2 else self.svm.coef_[classes.index(label)]
         if len(classes) == 2 and classes.index(label) == 0:
             coef = -coef

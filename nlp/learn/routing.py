@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -58,9 +59,11 @@ class LearnedRouter:
         if not live:
             return out
         evidences = [self.router.evidence(texts[i], place_hint=place_hint) for i in live]
-        probs = self.probabilities(evidences, [texts[i] for i in live])
+        x = self.model.features.transform([texts[i] for i in live], [e.words for e in evidences])
+        keywords = keyword_matrix(self.router, evidences, self.model.labels, self.label_kind)
+        probs = self.model.probabilities_of(x, keywords)
         for row, i in enumerate(live):
-            out[i] = self._decision(texts[i], evidences[row], probs[row])
+            out[i] = self._decision(x[row], evidences[row], probs[row])
         return out
 
     def _subcategory(self, evidence: KeywordEvidence, label: str) -> str | None:
@@ -88,7 +91,7 @@ class LearnedRouter:
             return None
         return self.router.unit_for(pick.subcategory, subdistrict)
 
-    def _decision(self, text: str, evidence: KeywordEvidence, probs: FloatMatrix) -> RouteDecision:
+    def _decision(self, row: Any, evidence: KeywordEvidence, probs: FloatMatrix) -> RouteDecision:
         d = evidence.decision
         order = np.argsort(-probs)
         labels = self.model.labels
@@ -100,7 +103,7 @@ class LearnedRouter:
         top = best.label if self.label_kind == "category" and best.label in self._tops else None
         matched = list(evidence.hits.get(sub, ())) if sub else []
         if self.explain:
-            words = self.model.top_features(text, evidence.words, best.label)
+            words = self.model.top_features(row, best.label)
             matched.extend(f"model:{w}" for w in words)
         alternatives = []
         for alt in picks[1:]:

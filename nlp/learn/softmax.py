@@ -16,8 +16,11 @@ from scipy.optimize import minimize
 
 FloatArray = npt.NDArray[np.float64]
 
-# L2 penalty on the weights: keeps them finite when the training rows separate perfectly.
-_PENALTY = 1e-2
+# L2 penalty on the (mean-log-likelihood) weights: keeps them finite when the training rows
+# separate perfectly. 1e-2 held the weights so small that a centre's own convention (units merged
+# into others) could not outvote the keywords; 1e-3 learns it (bench: 86.9 % -> 92.3 % on such a
+# history) for 0.2 points less where the keywords are already right.
+_PENALTY = 1e-3
 
 
 def softmax_rows(z: FloatArray) -> FloatArray:
