@@ -47,7 +47,13 @@ class App:
 
 
 def load_router(settings: Settings) -> Router:
-    return Router.load(settings.directory.data_dir)
+    """The keyword router; with `[router] model`, one that asks the learned model first."""
+    router = Router.load(settings.directory.data_dir)
+    if settings.router.model is None:
+        return router  # scikit-learn is never imported without a model
+    from bot.retrain import model_backed_router
+
+    return model_backed_router(router, settings.router.model)
 
 
 def build_texts(settings: Settings, directory: Directory) -> Texts:

@@ -17,7 +17,7 @@ from bot.config import ConfigError
 # parser(s) and sets `func(args) -> int`.
 _COMMANDS: dict[str, tuple[str, str]] = {
     "route": ("bot.commands.route", "show how the router decides for a text"),
-    "nlp": ("bot.commands.nlp_eval", "router tools (eval)"),
+    "nlp": ("bot.commands.nlp", "router tools (eval, train)"),
     "kb": ("bot.commands.kb", "knowledge base for questions (search, check, stats, eval)"),
     "db": ("bot.commands.db", "database maintenance"),
     "chat": ("bot.commands.chat", "talk to the bot as a resident in this terminal"),

@@ -48,6 +48,22 @@ class DirectorySettings(_Table):
 class RouterSettings(_Table):
     # Below this confidence the resident is asked to pick a category; see design.md §4.
     confidence_threshold: float = Field(default=0.45, ge=0.0, le=1.0)
+    # A learned model (`hotline nlp train`); None: the keyword router alone (issue 10).
+    model: Path | None = None
+    # A receiving centre's catalogue (派单目录) mapping; None: `centre_catalogue.toml` in the
+    # directory's data folder if there is one.
+    centre_catalogue: Path | None = None
+    # Scheduled retrain on the stored examples (off by default); needs `model`.
+    retrain: bool = False
+    retrain_time: time = time(3, 0)
+    retrain_recent_weeks: int = Field(default=2, ge=1, le=52)
+    retrain_min_examples: int = Field(default=200, ge=10)
+
+    @model_validator(mode="after")
+    def _retrain_needs_a_model_path(self) -> RouterSettings:
+        if self.retrain and self.model is None:
+            raise ValueError("retrain = true needs model = PATH (where the retrained model goes)")
+        return self
 
 
 class KnowledgeBaseSettings(_Table):
