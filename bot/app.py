@@ -15,6 +15,7 @@ from handlers.conversation.core import Conversation
 from handlers.policy.clock import Clock, SystemClock
 from handlers.policy.workcalendar import WorkCalendar
 from handlers.texts import Texts
+from nlp.duplicates import DuplicateDetector, DuplicateThresholds
 from nlp.kb import KnowledgeBase
 from nlp.router import Router
 from storage.db import create_engine, create_sessionmaker
@@ -77,6 +78,20 @@ async def sync_directory(sessionmaker: async_sessionmaker[AsyncSession], router:
         log.info("directory: %d units added or changed", changed)
 
 
+def duplicate_detector(settings: Settings, router: Router) -> DuplicateDetector | None:
+    """The duplicate detector from `[duplicates]`; None when switched off."""
+    table = settings.duplicates
+    if not table.enabled:
+        return None
+    thresholds = DuplicateThresholds(
+        auto=table.auto_similarity,
+        suggest=table.suggest_similarity,
+        radius_m=table.radius_m,
+        closed_days=table.closed_days,
+    )
+    return DuplicateDetector(router, thresholds)
+
+
 async def build_app(
     settings: Settings,
     *,
@@ -106,6 +121,7 @@ async def build_app(
         calendar=WorkCalendar(settings.calendar),
         sla=settings.sla,
         knowledge=kb,
+        duplicates=duplicate_detector(settings, router),
     )
     return App(
         settings=settings,

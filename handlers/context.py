@@ -11,6 +11,7 @@ from handlers.policy.clock import Clock
 from handlers.policy.sla import SlaSettings
 from handlers.policy.workcalendar import WorkCalendar
 from handlers.texts import Texts
+from nlp.duplicates import DuplicateDetector
 from nlp.kb import KnowledgeBase
 from nlp.router import Router
 
@@ -46,6 +47,8 @@ class CoreDeps:
     holding_channels: frozenset[str] = frozenset({"wechat"})
     # Answers for questions (咨询) before a case is filed; None when [kb] is off.
     knowledge: KnowledgeBase | None = None
+    # Duplicate candidates on filing (并单, issue 13); None turns detection off.
+    duplicates: DuplicateDetector | None = None
 
     @property
     def zone(self) -> ZoneInfo:

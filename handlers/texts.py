@@ -24,6 +24,37 @@ _ZH: Final[dict[str, str]] = {
     "state.reopened": "重办中",
     "state.closed": "已归档",
     "state.cancelled": "已撤销",
+    "state.merged": "已并单",
+    # 并单 and hotspots (issue 13).
+    "submitted_merged": (
+        "已受理您的{type}。该问题已有工单 {parent} 正在办理，您的诉求已并入"
+        "（您的诉求编号 {number}）。办理进展和结果会通过本对话告诉您，办结后也会请您评价。"
+    ),
+    "refusal.not_mergeable": "这两张工单不能并单（同一工单、已并入其他工单、已撤销或已归档）。",
+    "merge.resident": (
+        "您的诉求 {number} 与工单 {parent} 反映的是同一问题，已并入一并办理。"
+        "办理进展和结果会继续通过本对话告诉您。"
+    ),
+    "merge.resident_unmerged": "您的诉求 {number} 已恢复为单独工单办理。",
+    "merge.suggest": (
+        "可能重复: {parent}（相似度 {score}）\n新工单 {number}：{text}\n"
+        "已有工单 {parent}（{state}）：{other}"
+    ),
+    "merge.done": "已将 {number} 并入 {parent}，结果会同步告知所有诉求人。",
+    "merge.unmerged": "已将 {number} 从 {parent} 拆出，恢复为单独工单。",
+    "merge.dismissed": "已记录：{number} 与 {parent} 不是重复。",
+    "merge.unit_notice": (
+        "工单 {number} 已并入 {parent}，请办理 {parent}；回复和结果会同步告知所有诉求人。"
+    ),
+    "btn.merge": "并单",
+    "btn.not_duplicate": "不是重复",
+    "hot.alert": (
+        "【热点预警】{place}「{category}」近{hours}小时 {count} 件（往常约 {baseline} 件）\n"
+        "常见词：{terms}\n工单：{numbers}"
+    ),
+    "hot.digest": "热点：",
+    "hot.line": "· {place}「{category}」{count} 件（往常约 {baseline}），常见词：{terms}",
+    "hot.bulletin": "【本周热点】{week}\n本周高频词：{terms}",
     # Start and help.
     "welcome": (
         "您好，这里是安宁区政务服务热线。您可以在这里投诉、求助、提建议、咨询或表扬，"
@@ -380,6 +411,40 @@ _EN: Final[dict[str, str]] = {
     "state.reopened": "reopened",
     "state.closed": "closed",
     "state.cancelled": "cancelled",
+    "state.merged": "merged",
+    "submitted_merged": (
+        "Your {type} is received. This matter is already being handled as case {parent}; your "
+        "report has been merged into it (your reference {number}). You will hear every step and "
+        "the result here, and be asked to rate it."
+    ),
+    "refusal.not_mergeable": (
+        "These two cases cannot be merged (the same case, already merged, withdrawn or archived)."
+    ),
+    "merge.resident": (
+        "Your report {number} is about the same matter as case {parent} and has been merged into "
+        "it. You will keep hearing its progress and result here."
+    ),
+    "merge.resident_unmerged": "Your report {number} is a case of its own again.",
+    "merge.suggest": (
+        "Possible duplicate: {parent} (similarity {score})\nNew case {number}: {text}\n"
+        "Existing case {parent} ({state}): {other}"
+    ),
+    "merge.done": "{number} merged into {parent}; every reporter will hear the result.",
+    "merge.unmerged": "{number} split from {parent}; it is a case of its own again.",
+    "merge.dismissed": "Noted: {number} is not a duplicate of {parent}.",
+    "merge.unit_notice": (
+        "Case {number} was merged into {parent}: work {parent}; replies and the result reach "
+        "every reporter."
+    ),
+    "btn.merge": "Merge",
+    "btn.not_duplicate": "Not a duplicate",
+    "hot.alert": (
+        '[Hotspot] {place} "{category}": {count} in the last {hours} h (usually about '
+        "{baseline})\nCommon words: {terms}\nCases: {numbers}"
+    ),
+    "hot.digest": "Hotspots:",
+    "hot.line": '- {place} "{category}": {count} (usually about {baseline}); words: {terms}',
+    "hot.bulletin": "[Hotspots this week] {week}\nTop words of the week: {terms}",
     "welcome": (
         "Hello, this is the Anning district hotline. You can file a complaint, ask for help, "
         "make a suggestion, ask a question or praise someone. You get a case number and we tell "

@@ -10,6 +10,8 @@ Grammar (fields separated by ":"; ids and versions are decimal):
     d:as:<case_id>:<version>:<unit>     assign to a unit; unit = `unit_key(name)` (6 hex digits)
     v:ok:<event_id> | v:no:<event_id>   supervisor approves / denies an extension request
     r:add:<case_id> | r:wd:<case_id>:<version>   resident adds information / withdraws
+    m:mg:<case_id>:<parent_id>:<version>   并单: merge the case into the parent (issue 13)
+    m:nd:<case_id>:<other_id>           不是重复: the suggested pair is not a duplicate
 
 Everything here comes from the client and is only a request: the handlers check the stored
 role, unit, state and version before acting.
@@ -26,6 +28,7 @@ STAFF = "s"
 DISPATCHER = "d"
 SUPERVISOR = "v"
 RESIDENT = "r"
+MERGE = "m"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +70,11 @@ def unit_key(name: str) -> str:
     a button cannot assign the case to a different unit.
     """
     return hashlib.sha256(name.encode()).hexdigest()[:6]
+
+
+def merge_action(case_id: int, parent_id: int, version: int) -> str:
+    return build(MERGE, "mg", case_id, parent_id, version)
+
+
+def dismiss_action(case_id: int, other_id: int) -> str:
+    return build(MERGE, "nd", case_id, other_id)

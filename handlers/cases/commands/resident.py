@@ -9,6 +9,7 @@ from handlers.cases import notify
 from handlers.cases.actor import Actor
 from handlers.cases.commands.context import CommandContext
 from handlers.cases.commands.guards import clean, require_state, require_version, residents_case
+from handlers.cases.commands.merge import release_children
 from handlers.cases.commands.system import close, reopen, to_review
 from handlers.cases.events import move, record
 from handlers.cases.refusal import Refusal, RefusalCode
@@ -76,6 +77,7 @@ async def withdraw(
         data={"unit": unit},
     )
     case.sign_deadline = case.handle_deadline = case.return_deadline = None
+    await release_children(ctx, case)
     if unit is not None:
         await notify.tell(
             session=ctx.session,

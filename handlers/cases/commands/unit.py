@@ -9,6 +9,7 @@ from handlers.cases import notify
 from handlers.cases.actor import Actor
 from handlers.cases.commands.context import CommandContext
 from handlers.cases.commands.guards import clean, unit_case
+from handlers.cases.commands.merge import relay_reply, resolve_children
 from handlers.cases.commands.routing import queue_for_dispatch
 from handlers.cases.events import move, record
 from handlers.cases.extensions import REQUESTED, ExtensionStatus, extension_status
@@ -81,6 +82,7 @@ async def reply(
         buttons=((Button(ctx.t("btn.add_info"), p.build(p.RESIDENT, "add", case.id)),),),
     )
     await _tell_resident(ctx, case, notify.event_stamp(event.id), message)
+    await relay_reply(ctx, case, event, text)
     return event
 
 
@@ -267,4 +269,5 @@ async def resolve(
             ctx.t("resident.resolved", number=case.number, result=result), photos=tuple(photos)
         ),
     )
+    await resolve_children(ctx, case, result=result)
     return case
