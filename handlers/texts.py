@@ -53,6 +53,9 @@ _ZH: Final[dict[str, str]] = {
         "常见词：{terms}\n工单：{numbers}"
     ),
     "hot.digest": "热点：",
+    "report.filings": (
+        "诉求 {filings} 件，并单后工单 {work_orders} 件（并入其他工单的诉求 {merged} 件）"
+    ),
     "hot.line": "· {place}「{category}」{count} 件（往常约 {baseline}），常见词：{terms}",
     "hot.bulletin": "【本周热点】{week}\n本周高频词：{terms}",
     # Start and help.
@@ -443,6 +446,9 @@ _EN: Final[dict[str, str]] = {
         "{baseline})\nCommon words: {terms}\nCases: {numbers}"
     ),
     "hot.digest": "Hotspots:",
+    "report.filings": (
+        "Filings (诉求) {filings}, cases after merging (工单) {work_orders} ({merged} merged)"
+    ),
     "hot.line": '- {place} "{category}": {count} (usually about {baseline}); words: {terms}',
     "hot.bulletin": "[Hotspots this week] {week}\nTop words of the week: {terms}",
     "welcome": (
