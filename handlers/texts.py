@@ -27,8 +27,8 @@ _ZH: Final[dict[str, str]] = {
     "state.merged": "已并单",
     # 并单 and hotspots (issue 13).
     "submitted_merged": (
-        "已受理您的{type}。该问题已有工单 {parent} 正在办理，您的诉求已并入"
-        "（您的诉求编号 {number}）。办理进展和结果会通过本对话告诉您，办结后也会请您评价。"
+        "已受理您的{type}，诉求编号 {number}。该问题已有工单 {parent} 正在办理，您的诉求已并入。"
+        "办理进展和结果会通过本对话告诉您，办结后也会请您评价。"
     ),
     "refusal.not_mergeable": "这两张工单不能并单（同一工单、已并入其他工单、已撤销或已归档）。",
     "merge.resident": (
@@ -416,9 +416,9 @@ _EN: Final[dict[str, str]] = {
     "state.cancelled": "cancelled",
     "state.merged": "merged",
     "submitted_merged": (
-        "Your {type} is received. This matter is already being handled as case {parent}; your "
-        "report has been merged into it (your reference {number}). You will hear every step and "
-        "the result here, and be asked to rate it."
+        "Your {type} is received as {number}. This matter is already being handled as case "
+        "{parent}; your report has been merged into it. You will hear every step and the result "
+        "here, and be asked to rate it."
     ),
     "refusal.not_mergeable": (
         "These two cases cannot be merged (the same case, already merged, withdrawn or archived)."

@@ -26,6 +26,7 @@ class IndexedCase:
     number: str
     state: str
     unit_name: str | None
+    resident_id: int
     features: dict[str, float]
     places: frozenset[str]
     numbers: tuple[str, ...]  # the first is the building the report is about
@@ -89,7 +90,7 @@ async def candidates(
         ),
     )
     statement = (
-        select(DuplicateKey, Case.number, Case.state, Case.unit_name)
+        select(DuplicateKey, Case.number, Case.state, Case.unit_name, Case.resident_id)
         .join(Case, Case.id == DuplicateKey.case_id)
         .where(
             DuplicateKey.subcategory == subcategory,
@@ -101,7 +102,7 @@ async def candidates(
         .limit(limit)
     )
     seen: dict[int, IndexedCase] = {}
-    for row, number, state, unit in (await session.execute(statement)).all():
+    for row, number, state, unit, resident_id in (await session.execute(statement)).all():
         if row.case_id in seen:
             continue
         seen[row.case_id] = IndexedCase(
@@ -109,6 +110,7 @@ async def candidates(
             number=number,
             state=state,
             unit_name=unit,
+            resident_id=resident_id,
             features={str(k): float(v) for k, v in (row.features or {}).items()},
             places=frozenset(row.places or ()),
             numbers=tuple(row.numbers or ()),

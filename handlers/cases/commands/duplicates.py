@@ -114,10 +114,16 @@ async def find_duplicates(ctx: CommandContext, case: Case) -> list[Candidate]:
     return found
 
 
-def automatic_parent(found: list[Candidate]) -> Candidate | None:
-    """The case to merge into without asking: a near-certain match that is still open."""
+def automatic_parent(case: Case, found: list[Candidate]) -> Candidate | None:
+    """The case to merge into without asking: a near-certain match that is still open and was
+    filed by someone else (a resident writing again about their own case is chasing it or
+    adding to it; a person decides that)."""
     for candidate in found:
-        if candidate.verdict is Verdict.AUTO and CaseState(candidate.case.state) in OPEN_STATES:
+        if (
+            candidate.verdict is Verdict.AUTO
+            and CaseState(candidate.case.state) in OPEN_STATES
+            and candidate.case.resident_id != case.resident_id
+        ):
             return candidate
     return None
 

@@ -105,7 +105,7 @@ async def file_case(ctx: CommandContext, actor: Actor, filing: NewCase) -> Case:
         # Before dispatch: a near-certain duplicate never reaches a unit as a case of its own.
         await session.flush()
         found = await find_duplicates(ctx, case)
-        parent = automatic_parent(found)
+        parent = automatic_parent(case, found)
         if parent is not None:
             await merge_automatically(ctx, case, parent)
             log.info("case %s filed and merged into %s", number, parent.case.number)
