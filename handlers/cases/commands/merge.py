@@ -198,7 +198,8 @@ async def relay_reply(ctx: CommandContext, parent: Case, event: CaseEvent, text:
 
 async def unmerge(ctx: CommandContext, actor: Actor, child_id: int, *, version: int | None) -> Case:
     """拆单: the child is a case of its own again, back at the unit that held it before the
-    merge (fresh clocks), or with the dispatchers if it had none."""
+    merge, or the router's unit if it was merged at filing (fresh clocks), else with the
+    dispatchers."""
     require_kind(actor, MERGERS, "unmerge")
     child = await locked_case(ctx, child_id)
     require_version(child, version)
@@ -207,6 +208,8 @@ async def unmerge(ctx: CommandContext, actor: Actor, child_id: int, *, version: 
     _require_unit_of_both(actor, parent)
     events = await case_events(session=ctx.session, case_id=child.id, actions=[MERGED])
     unit_before = events[-1].data.get("unit_before") if events else None
+    # Merged at filing, before any dispatch: the unit the router chose for it then.
+    unit_before = unit_before or (child.routing or {}).get("unit")
     child.parent_id = None
     data = {"parent": parent.id, "parent_number": parent.number}
     if unit_before:
