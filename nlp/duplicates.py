@@ -87,7 +87,7 @@ class DuplicateThresholds:
     """From `[duplicates]` in the config; see config.example.toml for why these values."""
 
     auto: float = 0.5
-    suggest: float = 0.25
+    suggest: float = 0.15
     radius_m: float = 300.0
     # A case resolved or closed within this many days is still a candidate (the same broken
     # light reported again the day after 办结 is the same matter).

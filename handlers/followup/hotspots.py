@@ -118,17 +118,17 @@ def _one_per_burst(spikes: list[Hotspot]) -> list[Hotspot]:
     """Drop a cell whose cases all lie in another spiking cell of the same matter (a road's
     burst inside its subdistrict's): one burst, one alert, on the widest cell."""
     kept: list[Hotspot] = []
+
+    def rank(spot: Hotspot) -> tuple[bool, str]:
+        return (not spot.subdistrict_level, spot.place_key)
+
     for spot in spikes:
         cases = set(spot.case_ids)
         inside = any(
             other is not spot
             and other.subcategory == spot.subcategory
             and cases <= set(other.case_ids)
-            and (
-                len(other.case_ids) > len(cases)
-                or other.subdistrict_level
-                or (len(other.case_ids) == len(cases) and other.place_key < spot.place_key)
-            )
+            and (len(other.case_ids) > len(cases) or rank(other) < rank(spot))
             for other in spikes
         )
         if not inside:
