@@ -76,10 +76,11 @@ async def candidates(
     recent_states: Collection[str],
     closed_since: datetime,
     exclude_case_id: int,
-    limit: int = 2000,
+    limit: int = 500,
 ) -> list[IndexedCase]:
     """Cases of `subcategory` filed under any of `keys` that are open, or in `recent_states`
-    and closed (or resolved) since `closed_since`; newest first, each once."""
+    and closed (or resolved) since `closed_since`; newest first, each once, at most `limit`
+    index rows (a duplicate is almost always recent; the cap keeps a crowded cell cheap)."""
     if not keys:
         return []
     still_relevant = or_(
