@@ -88,6 +88,7 @@ def duplicate_detector(settings: Settings, router: Router) -> DuplicateDetector 
         suggest=table.suggest_similarity,
         radius_m=table.radius_m,
         closed_days=table.closed_days,
+        area_days=table.area_days,
     )
     return DuplicateDetector(router, thresholds)
 

@@ -194,6 +194,7 @@ class DuplicateSettings(_Table):
     suggest_similarity: float = Field(default=0.15, ge=0.0, le=1.0)
     radius_m: float = Field(default=300.0, gt=0, le=500)
     closed_days: int = Field(default=7, ge=0, le=90)
+    area_days: int = Field(default=14, ge=1, le=365)
 
 
 class HotspotSettings(_Table):

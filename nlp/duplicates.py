@@ -92,6 +92,8 @@ class DuplicateThresholds:
     # A case resolved or closed within this many days is still a candidate (the same broken
     # light reported again the day after 办结 is the same matter).
     closed_days: int = 7
+    # A match on the subdistrict alone is looked for among cases filed in this many days.
+    area_days: int = 14
 
 
 class PlaceSource(Protocol):
@@ -122,7 +124,7 @@ class Fingerprint:
     """What is compared: weighted features, the places named, the subdistrict, a point."""
 
     features: dict[str, float]
-    places: frozenset[str]  # "roads:建宁路", "communities:交大社区" ...
+    places: frozenset[str]  # "road:建宁路", "community:交大社区" ...
     subdistrict: str | None = None
     latitude: float | None = None
     longitude: float | None = None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import Select, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Case, DuplicateKey
@@ -67,22 +67,19 @@ def index_case(
         session.add(DuplicateKey(case_id=case_id, place_key=key, **common))
 
 
-async def candidates(
+def candidate_statement(
     *,
-    session: AsyncSession,
     subcategory: str,
     keys: Collection[str],
+    area_keys: Collection[str],
+    area_since: datetime,
     open_states: Collection[str],
     recent_states: Collection[str],
     closed_since: datetime,
     exclude_case_id: int,
-    limit: int = 500,
-) -> list[IndexedCase]:
-    """Cases of `subcategory` filed under any of `keys` that are open, or in `recent_states`
-    and closed (or resolved) since `closed_since`; newest first, each once, at most `limit`
-    index rows (a duplicate is almost always recent; the cap keeps a crowded cell cheap)."""
-    if not keys:
-        return []
+    limit: int = 200,
+) -> Select[Any]:
+    """The look-up `candidates` runs (also shown by `make bench` with EXPLAIN)."""
     still_relevant = or_(
         Case.state.in_(list(open_states)),
         and_(
@@ -90,29 +87,84 @@ async def candidates(
             or_(Case.closed_at >= closed_since, Case.resolved_at >= closed_since),
         ),
     )
-    statement = (
-        select(DuplicateKey, Case.number, Case.state, Case.unit_name, Case.resident_id)
+    where_keys = or_(
+        DuplicateKey.place_key.in_(sorted(set(keys))),
+        and_(
+            DuplicateKey.place_key.in_(sorted(set(area_keys))),
+            DuplicateKey.created_at >= area_since,
+        ),
+    )
+    return (
+        # Columns, not ORM entities: no identity-map bookkeeping per row on every filing.
+        select(
+            DuplicateKey.case_id,
+            DuplicateKey.features,
+            DuplicateKey.places,
+            DuplicateKey.numbers,
+            DuplicateKey.recurrence,
+            DuplicateKey.subdistrict,
+            DuplicateKey.latitude,
+            DuplicateKey.longitude,
+            Case.number,
+            Case.state,
+            Case.unit_name,
+            Case.resident_id,
+        )
         .join(Case, Case.id == DuplicateKey.case_id)
         .where(
             DuplicateKey.subcategory == subcategory,
-            DuplicateKey.place_key.in_(sorted(set(keys))),
+            where_keys,
             DuplicateKey.case_id != exclude_case_id,
             still_relevant,
         )
         .order_by(DuplicateKey.created_at.desc())
         .limit(limit)
     )
+
+
+async def candidates(
+    *,
+    session: AsyncSession,
+    subcategory: str,
+    keys: Collection[str],
+    area_keys: Collection[str],
+    area_since: datetime,
+    open_states: Collection[str],
+    recent_states: Collection[str],
+    closed_since: datetime,
+    exclude_case_id: int,
+    limit: int = 200,
+) -> list[IndexedCase]:
+    """Cases of `subcategory` filed under any of `keys` (a road, community … or coordinate
+    cell), or under any of `area_keys` (a subdistrict) since `area_since`, that are open, or in
+    `recent_states` and closed (or resolved) since `closed_since`; newest first, each once, at
+    most `limit` index rows. Every branch is a range of `ix_duplicate_keys_lookup`; the time
+    bound on the subdistrict keeps a crowded subdistrict cell cheap (a same-area suggestion
+    about a months-old case helps nobody; a same-road one still counts)."""
+    if not keys and not area_keys:
+        return []
+    statement = candidate_statement(
+        subcategory=subcategory,
+        keys=keys,
+        area_keys=area_keys,
+        area_since=area_since,
+        open_states=open_states,
+        recent_states=recent_states,
+        closed_since=closed_since,
+        exclude_case_id=exclude_case_id,
+        limit=limit,
+    )
     seen: dict[int, IndexedCase] = {}
-    for row, number, state, unit, resident_id in (await session.execute(statement)).all():
+    for row in (await session.execute(statement)).all():
         if row.case_id in seen:
             continue
         seen[row.case_id] = IndexedCase(
             case_id=row.case_id,
-            number=number,
-            state=state,
-            unit_name=unit,
-            resident_id=resident_id,
-            features={str(k): float(v) for k, v in (row.features or {}).items()},
+            number=row.number,
+            state=row.state,
+            unit_name=row.unit_name,
+            resident_id=row.resident_id,
+            features=row.features or {},
             places=frozenset(row.places or ()),
             numbers=tuple(row.numbers or ()),
             recurrence=row.recurrence,

@@ -75,13 +75,17 @@ async def find_duplicates(ctx: CommandContext, case: Case) -> list[Candidate]:
     if detector is None or not case.subcategory:
         return []
     fingerprint = fingerprint_case(detector, case)
+    lookup = fingerprint.lookup_keys()
+    thresholds = detector.thresholds
     rows = await candidates(
         session=ctx.session,
         subcategory=case.subcategory,
-        keys=fingerprint.lookup_keys(),
+        keys=[k for k in lookup if not k.startswith("sd:")],
+        area_keys=[k for k in lookup if k.startswith("sd:")],
+        area_since=ctx.now - timedelta(days=thresholds.area_days),
         open_states=[s.value for s in OPEN_STATES],
         recent_states=_RECENT_STATES,
-        closed_since=ctx.now - timedelta(days=detector.thresholds.closed_days),
+        closed_since=ctx.now - timedelta(days=thresholds.closed_days),
         exclude_case_id=case.id,
     )
     index_case(
