@@ -301,3 +301,15 @@ async def test_merged_case_gets_the_parents_replies_only_while_merged(app: App) 
     to_a = [str(r.payload["text"]) for r in await outbox(app, "a") if "明天去修" in str(r.payload)]
     assert len(to_b) == 1 and second.number in to_b[0]
     assert len(to_a) == 1 and first.number in to_a[0]
+
+
+async def test_a_merged_residents_added_information_reaches_the_unit(app: App) -> None:
+    """补充 on a merged case is relayed to the unit working the parent, without who wrote it."""
+    unit = await join(app, "s1", LIGHT_UNIT)
+    await api_filing(app, "open311", "a", "建宁路上的路灯坏了一个多月了")
+    second = await api_filing(app, "open311", "b", "建宁路路灯坏了一个月了")
+    assert second.state == "merged"
+    resident = Actor.of_resident(second.resident_id)
+    await run(app, cmd.add_info, resident, second.id, text="就在师大后门那一段")
+    relayed = [r for r in await outbox(app, unit.user_id) if "师大后门" in str(r.payload)]
+    assert len(relayed) == 1 and "req" not in str(relayed[0].payload)

@@ -20,7 +20,9 @@ from handlers.validation import mask_personal_data
 from storage.cases import add_event
 from storage.models import Case, CaseEvent
 
-AT_UNIT = frozenset({CaseState.DISPATCHED, CaseState.ACCEPTED, CaseState.REOPENED})
+AT_UNIT = frozenset(
+    {CaseState.DISPATCHED, CaseState.ACCEPTED, CaseState.REOPENED, CaseState.MERGED}
+)
 WITHDRAWABLE = frozenset({CaseState.PENDING_DISPATCH, CaseState.DISPATCHED})
 SATISFIED_VALUES = frozenset({"satisfied", "basic"})
 SATISFACTION_VALUES = frozenset({"satisfied", "basic", "dissatisfied"})
@@ -33,7 +35,8 @@ async def add_info(ctx: CommandContext, actor: Actor, case_id: int, *, text: str
     """补充: the resident's words go to the unit, relayed by the bot (never who wrote them)."""
     text = clean(text, max_chars=MAX_TEXT)
     case = await residents_case(ctx, actor, case_id)
-    require_state(case, OPEN_STATES)
+    # A merged resident's words go to the unit working the parent (并单, issue 13).
+    require_state(case, OPEN_STATES | {CaseState.MERGED})
     event = await record(
         session=ctx.session,
         case=case,
