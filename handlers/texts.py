@@ -48,6 +48,7 @@ _ZH: Final[dict[str, str]] = {
     ),
     "btn.merge": "并单",
     "btn.not_duplicate": "不是重复",
+    "btn.unmerge": "拆单",
     "hot.alert": (
         "【热点预警】{place}「{category}」近{hours}小时 {count} 件（往常约 {baseline} 件）\n"
         "常见词：{terms}\n工单：{numbers}"
@@ -441,6 +442,7 @@ _EN: Final[dict[str, str]] = {
     ),
     "btn.merge": "Merge",
     "btn.not_duplicate": "Not a duplicate",
+    "btn.unmerge": "Split again",
     "hot.alert": (
         '[Hotspot] {place} "{category}": {count} in the last {hours} h (usually about '
         "{baseline})\nCommon words: {terms}\nCases: {numbers}"

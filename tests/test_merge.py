@@ -172,7 +172,7 @@ async def test_likely_duplicate_is_shown_with_buttons_and_merged_by_the_dispatch
     app: App,
 ) -> None:
     """A likely duplicate is routed as usual and shown as 可能重复 to the dispatcher and the
-    unit; the dispatcher's 并单 merges it, and the resident is told."""
+    unit; the dispatcher's 并单 merges it, the resident is told, and 拆单 undoes it."""
     dispatcher = await join(app, "d1", "区政务服务中心", "dispatcher")
     unit = await join(app, "s1", HEAT_UNIT)
     first = await api_filing(app, "open311", "a", "师大社区5号楼暖气不热，家里只有十几度")
@@ -191,6 +191,11 @@ async def test_likely_duplicate_is_shown_with_buttons_and_merged_by_the_dispatch
     assert any("已并入一并办理" in str(r.payload) for r in await outbox(app, "b"))
     # Pressed again (a replayed button): stale, nothing changes.
     assert "已过期" in texts(await dispatcher.press(merge_payload))
+    # 拆单 under the confirmation undoes it: the case is the unit's own again.
+    undo = next(b.payload for r in replies for b in r.all_buttons() if b.label == "拆单")
+    assert "拆出" in texts(await dispatcher.press(undo))
+    split = next(c for c in await all_cases(app) if c.id == second.id)
+    assert split.parent_id is None and split.state == "dispatched"
 
 
 async def test_merge_buttons_are_checked_on_the_server(app: App) -> None:

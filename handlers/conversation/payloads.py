@@ -12,6 +12,7 @@ Grammar (fields separated by ":"; ids and versions are decimal):
     r:add:<case_id> | r:wd:<case_id>:<version>   resident adds information / withdraws
     m:mg:<case_id>:<parent_id>:<version>   并单: merge the case into the parent (issue 13)
     m:nd:<case_id>:<other_id>           不是重复: the suggested pair is not a duplicate
+    m:um:<case_id>:<version>            拆单: undo a merge
 
 Everything here comes from the client and is only a request: the handlers check the stored
 role, unit, state and version before acting.
@@ -78,3 +79,7 @@ def merge_action(case_id: int, parent_id: int, version: int) -> str:
 
 def dismiss_action(case_id: int, other_id: int) -> str:
     return build(MERGE, "nd", case_id, other_id)
+
+
+def unmerge_action(case_id: int, version: int) -> str:
+    return build(MERGE, "um", case_id, version)
