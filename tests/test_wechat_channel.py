@@ -282,3 +282,14 @@ async def _until(condition: object, within: float = 5.0) -> None:
     while not condition():  # type: ignore[operator]
         assert loop.time() < deadline, "condition not met in time"
         await asyncio.sleep(0.05)
+
+
+async def test_a_message_for_another_account_is_refused(app: App, clock: FixedClock) -> None:
+    """With [wechat] original_id set, a signed callback addressed to another account is a 403."""
+    async for rig in make_rig(app, clock, original_id="gh_ffffffffffff"):
+        refused = await rig.side.text(OPENID, "路灯坏了")
+        assert refused.status == 403
+        assert await _cases(app) == []
+    async for rig in make_rig(app, clock, original_id="gh_0123456789ab"):
+        accepted = await rig.side.event(OPENID, "subscribe")
+        assert accepted.status == 200 and "热线" in (accepted.content or "")

@@ -657,7 +657,7 @@ class FakeTelegramAPI:
         """Seconds to wait if this send would break a limit, else None (and it is counted)."""
         now = time.monotonic()
         lim = self.limits
-        while self._global_sent and now - self._global_sent[0] >= lim.global_window:
+        while self._global_sent and now - self._global_sent[0] >= lim.global_window - lim.slack:
             self._global_sent.popleft()
         if len(self._global_sent) + cost > lim.global_rate:
             return max(1, math.ceil(lim.global_window - (now - self._global_sent[0])))

@@ -1,0 +1,102 @@
+"""Replies that cannot be sent are kept (issue 9): the bridge retries, then hands them to the
+outbox; SIGTERM (drain) hands over what is left; a case-number reply is journaled with the case
+and settled once sent. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.app import App
+from bot.telegram.bridge import CoreBridge
+from bot.telegram.replyspool import ReplySpool
+from bot.telegram.types import DeliveryError, SentResult
+from handlers.conversation.core import Conversation
+from handlers.conversation.messages import Inbound, Outbound
+from storage.models import OutboxMessage
+from storage.replies import ReplyJournal
+from tests.fakes.core import ScriptedCore
+from tests.support import ResidentClient
+
+
+async def _rows(app: App) -> list[OutboxMessage]:
+    async with app.sessionmaker() as session:
+        return list(
+            (await session.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars()
+        )
+
+
+def _spool(app: App, journal: ReplyJournal | None = None) -> ReplySpool:
+    return ReplySpool(
+        sessionmaker=app.sessionmaker, journal=journal or ReplyJournal(), clock=app.deps.clock
+    )
+
+
+async def test_a_reply_failing_past_its_retries_goes_to_the_outbox(app: App) -> None:
+    """5xx for longer than the retry budget: both replies are queued, in order, due now."""
+    attempts: list[str] = []
+
+    async def failing(chat_id: str, reply: Outbound) -> SentResult:
+        attempts.append(reply.text)
+        raise DeliveryError("Internal Server Error", chat_id=chat_id, permanent=False)
+
+    core = ScriptedCore(lambda _: [Outbound("一"), Outbound("二")])
+    bridge = CoreBridge(core, failing, spool=_spool(app), retry_seconds=1.2)
+    await bridge.handle(Inbound(channel="telegram", user_id="5", chat_id="5", message_id="77"))
+    rows = await _rows(app)
+    assert attempts.count("一") >= 2, "retried before giving up"
+    assert [(r.idempotency_key, r.payload["text"], r.status) for r in rows] == [
+        ("reply:telegram:77:0", "一", "pending"),
+        ("reply:telegram:77:1", "二", "pending"),
+    ]
+    assert all(r.claimed_until is None for r in rows)
+
+
+async def test_shutdown_hands_unsent_replies_to_the_outbox_at_once(app: App) -> None:
+    """drain() (SIGTERM) stops the retries and queues the reply instead of waiting them out."""
+
+    async def failing(chat_id: str, reply: Outbound) -> SentResult:
+        raise DeliveryError("network down", chat_id=chat_id, permanent=False)
+
+    bridge = CoreBridge(ScriptedCore(), failing, spool=_spool(app), retry_seconds=60)
+    turn = asyncio.create_task(
+        bridge.handle(Inbound(channel="telegram", user_id="6", chat_id="6", message_id="78"))
+    )
+    await asyncio.sleep(0.3)
+    assert await bridge.drain(5)
+    await turn
+    [row] = await _rows(app)
+    assert row.idempotency_key == "reply:telegram:78:0" and row.status == "pending"
+
+
+async def test_case_number_reply_is_journaled_with_the_case_and_settled(app: App) -> None:
+    """The receipt is in the outbox, leased, in the filing transaction; sent, it is settled."""
+    journal = ReplyJournal(channels=frozenset({"telegram"}), lease=timedelta(seconds=60))
+    conversation = Conversation(dataclasses.replace(app.deps, reply_journal=journal))
+    client = ResidentClient(conversation, user_id="8")
+    await client.send("/new")
+    await client.click("投诉")
+    await client.send("建宁路上的路灯坏了一个多月了，晚上一片漆黑")
+    for label in ("跳过", "匿名"):
+        if any(b.label == label for b in client.buttons()):
+            await client.click(label)
+    submit = Inbound(
+        channel="telegram", user_id="8", chat_id="8", message_id="900", choice="submit"
+    )
+    delivered: list[str] = []
+
+    async def deliver(chat_id: str, reply: Outbound) -> SentResult:
+        [row] = [r for r in await _rows(app) if r.idempotency_key.startswith("reply:")]
+        assert row.status == "pending" and row.claimed_until is not None, "leased, not due"
+        delivered.append(reply.text)
+        return SentResult(chat_id, ("1",))
+
+    bridge = CoreBridge(conversation, deliver, spool=_spool(app, journal), retry_seconds=1)
+    await bridge.handle(submit)
+    assert delivered and "已受理，工单号" in delivered[0]
+    [receipt] = [r for r in await _rows(app) if r.idempotency_key.startswith("reply:")]
+    assert receipt.idempotency_key == "reply:telegram:900:0"
+    assert receipt.status == "sent"
