@@ -27,6 +27,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("bot.commands.report", "supervisor figures per unit"),
     "staff": ("bot.commands.staff", "unit staff, dispatchers and supervisors"),
     "wechat": ("bot.commands.wechat", "WeChat Official Account"),
+    "api-key": ("bot.commands.apikey", "keys of Open311 GeoReport v2 clients"),
 }
 
 
