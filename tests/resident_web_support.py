@@ -31,7 +31,6 @@ _CSRF = re.compile(r'<meta name="csrf-token" content="([0-9a-f]+)">')
 NUMBER = re.compile(r"AN\d{8}-\d{4}")
 
 
-
 @dataclass
 class Site:
     """The resident web chat on a test server, with the web channel's outbox sender."""
@@ -111,15 +110,15 @@ class Browser:
         form = FormData()
         form.add_field("id", f"p{next(_ids)}")
         form.add_field("photo", data, filename="photo.png", content_type="image/png")
-        return await self.client.post(
-            "/chat/photo", data=form, headers={"X-CSRF-Token": self.csrf}
-        )
+        return await self.client.post("/chat/photo", data=form, headers={"X-CSRF-Token": self.csrf})
 
     def text(self) -> str:
         return "\n".join(reply["text"] for reply in self.last.get("replies", []))
 
     def labels(self) -> list[str]:
-        return [b["label"] for r in self.last.get("replies", []) for row in r["buttons"] for b in row]
+        return [
+            b["label"] for r in self.last.get("replies", []) for row in r["buttons"] for b in row
+        ]
 
 
 @asynccontextmanager
@@ -148,7 +147,7 @@ async def file_complaint(b: Browser, description: str) -> str:
     return match.group(0)
 
 
-async def read_push(response: Any, timeout: float = 5.0) -> dict[str, Any]:
+async def read_push(response: Any, wait: float = 5.0) -> dict[str, Any]:
     """The next `push` event of a server-sent event stream."""
 
     async def next_event() -> dict[str, Any]:
@@ -162,4 +161,4 @@ async def read_push(response: Any, timeout: float = 5.0) -> dict[str, Any]:
                 return data
         raise AssertionError("stream ended")
 
-    return await asyncio.wait_for(next_event(), timeout)
+    return await asyncio.wait_for(next_event(), wait)

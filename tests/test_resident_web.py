@@ -290,7 +290,9 @@ async def test_a_resident_with_a_phone_number_finds_their_cases_again(app: App) 
         await b.open()
         wrong = await b.post_json("/chat/find", {"phone": "13900000000", "number": number.group(0)})
         assert wrong.status == 404
-        found = await b.post_json("/chat/find", {"phone": "139 1234 5678", "number": number.group(0)})
+        found = await b.post_json(
+            "/chat/find", {"phone": "139 1234 5678", "number": number.group(0)}
+        )
         assert found.status == 200
         assert [c["number"] for c in (await found.json())["cases"]] == [number.group(0)]
         mine = await (await b.client.get("/chat/mine")).json()
