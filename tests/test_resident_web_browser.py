@@ -78,8 +78,23 @@ async def _drain_forever(sender: object) -> AsyncIterator[None]:
             await task
 
 
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go (HOTLINE_SCREENSHOTS, else the test's tmp dir)."""
+    folder = Path(os.environ.get("HOTLINE_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    path = tmp_path / "streetlight.png"
+    path.write_bytes(_photo_png())
+    return path
+
+
 async def test_resident_files_on_a_phone_and_sees_the_reply_live(
-    app: App, router: Router, tmp_path: Path
+    app: App, router: Router, shots: Path, photo: Path
 ) -> None:
     """390 px wide: buttons, photo, location, number; a staff reply appears within seconds."""
     from playwright.async_api import async_playwright, expect
@@ -87,10 +102,6 @@ async def test_resident_files_on_a_phone_and_sees_the_reply_live(
     unit = router.route(DESCRIPTION).unit
     assert unit is not None
     staff = await join(app, "s1", unit)
-    shots = Path(os.environ.get("HOTLINE_SCREENSHOTS", tmp_path))
-    shots.mkdir(parents=True, exist_ok=True)
-    photo = tmp_path / "streetlight.png"
-    photo.write_bytes(_photo_png())
 
     async with resident_site(app) as site, _drain_forever(site.sender()), async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
