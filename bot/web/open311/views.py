@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import parse_qsl
 
@@ -37,10 +38,10 @@ from bot.web.open311.present import (
 from handlers.context import CoreDeps
 from handlers.conversation.flood import FloodGuard, Verdict
 from storage.apikeys import find_active_key
-from storage.models import Case
 from storage.requestqueries import cases_by_numbers, find_cases, latest_events
 
 log = logging.getLogger(__name__)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -134,33 +135,37 @@ class Open311Api:
             default_days=self.settings.default_days,
             status_states=self._status_states,
         )
-        return await self._render(request, await self._find(query))
+        return await self._answer(request, query)
 
     async def one_request(self, request: web.Request) -> web.StreamResponse:
         number = request.match_info["id"]
-        async with self.core.sessionmaker() as session:
-            found = await cases_by_numbers(session=session, numbers=[number])
-        if not found:
-            raise not_found(f"service_request_id {number!r} not found")
-        return await self._render(request, list(found))
+        query = RequestQuery(
+            ids=[number], subcategories=None, start=_EPOCH, end=_EPOCH, states=None
+        )
+        return await self._answer(
+            request, query, missing=f"service_request_id {number!r} not found"
+        )
 
-    async def _find(self, query: RequestQuery) -> list[Case]:
+    async def _answer(
+        self, request: web.Request, query: RequestQuery, *, missing: str | None = None
+    ) -> web.StreamResponse:
+        """The matching requests with their notes, read in one session (two statements)."""
         async with self.core.sessionmaker() as session:
             if query.ids is not None:
-                return list(await cases_by_numbers(session=session, numbers=query.ids))
-            return list(
-                await find_cases(
-                    session=session,
-                    start=query.start,
-                    end=query.end,
-                    subcategories=query.subcategories,
-                    states=query.states,
-                    limit=self.settings.max_requests,
+                cases = list(await cases_by_numbers(session=session, numbers=query.ids))
+            else:
+                cases = list(
+                    await find_cases(
+                        session=session,
+                        start=query.start,
+                        end=query.end,
+                        subcategories=query.subcategories,
+                        states=query.states,
+                        limit=self.settings.max_requests,
+                    )
                 )
-            )
-
-    async def _render(self, request: web.Request, cases: list[Case]) -> web.StreamResponse:
-        async with self.core.sessionmaker() as session:
+            if not cases and missing is not None:
+                raise not_found(missing)
             notes = await latest_events(
                 session=session, case_ids=[c.id for c in cases], actions=NOTE_ACTIONS
             )
