@@ -362,3 +362,38 @@ async def test_api_keys_are_stored_hashed_and_can_be_rotated(app: App) -> None:
     async with app.sessionmaker() as session:
         rows = (await session.execute(select(ApiKey).order_by(ApiKey.id))).scalars().all()
     assert [r.revoked_at is not None for r in rows] == [True, False]
+
+
+async def test_install_public_wires_both_surfaces_and_their_senders(app: App) -> None:
+    """install_public adds /open311/v2 and /chat and registers the web and open311 senders."""
+    from aiohttp import web
+
+    from bot.web.public import install_public
+
+    web_app = web.Application()
+    install_public(web_app, app)
+    paths = {route.resource.canonical for route in web_app.router.routes() if route.resource}
+    assert "/chat" in paths and any(p.startswith(BASE) for p in paths)
+    assert {"web", "open311"} <= set(app.senders.channels)
+
+
+async def test_pushes_to_an_api_client_do_not_wait_forever(app: App, router: Router) -> None:
+    """A unit's step on an Open311 case is recorded as delivered: the client follows by GET."""
+    from bot.outbox.sender import OutboxSender
+    from bot.web.open311.sink import Open311Sink
+    from storage.models import OutboxMessage
+
+    staff = await join(app, "s1", router.route(STREETLIGHT).unit or "")
+    key = await api_key(app)
+    async with open311_client(app) as client:
+        [created] = await (await client.post(f"{BASE}/requests.json", data=_post_form(key))).json()
+    case = await case_by_number(app, created["service_request_id"])
+    await staff.press(f"s:sign:{case.id}:{case.version}")
+    app.senders.register(Open311Sink())
+    sender = OutboxSender(sessionmaker=app.sessionmaker, senders=app.senders, clock=app.deps.clock)
+    await sender.drain()
+    async with app.sessionmaker() as session:
+        rows = (
+            await session.execute(select(OutboxMessage).where(OutboxMessage.channel == "open311"))
+        ).scalars()
+        assert [row.status for row in rows] == ["sent"]
