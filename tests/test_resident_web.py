@@ -200,26 +200,36 @@ async def test_the_case_page_shows_the_timeline_and_adds_information(
 
 
 async def test_withdraw_works_before_signing_and_not_after(app: App, router: Router) -> None:
-    """The page offers 撤销 while the case is unsigned; a signed case can no longer be withdrawn."""
+    """The page offers 撤销 while the case is unsigned; an old page's version or a signed case
+    cannot withdraw it."""
     staff = await join(app, "s1", _unit(router))
     async with resident_site(app) as site, browser(site) as b:
         first = await file_complaint(b, CLEAR)
         first_url = b.last["cases"][0]["url"]
         html = await (await b.client.get(first_url)).text()
         csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-        assert csrf and "撤销工单" in html
-        done = await b.client.post(f"{first_url}/withdraw", data={"csrf": csrf.group(1)})
+        version = re.search(r'name="version" value="(\d+)"', html)
+        assert csrf and version and "撤销工单" in html
+        form = {"csrf": csrf.group(1), "version": version.group(1)}
+        stale = await b.client.post(f"{first_url}/withdraw", data={**form, "version": "1"})
+        assert "过期" in await stale.text()
+        done = await b.client.post(f"{first_url}/withdraw", data=form)
         assert "已撤销" in await done.text()
         assert (await case_by_number(app, first)).state == CaseState.CANCELLED
 
         second = await file_complaint(b, "培黎街道建宁路的路灯也坏了，晚上很黑很危险")
         second_url = next(c["url"] for c in b.last["cases"] if c["number"] == second)
+        html = await (await b.client.get(second_url)).text()
+        version = re.search(r'name="version" value="(\d+)"', html)
+        assert version
         case = await case_by_number(app, second)
         await staff.press(f"s:sign:{case.id}:{case.version}")
         html = await (await b.client.get(second_url)).text()
         assert "撤销工单" not in html
-        refused = await b.client.post(f"{second_url}/withdraw", data={"csrf": csrf.group(1)})
-        assert "不能撤销" in await refused.text()
+        refused = await b.client.post(
+            f"{second_url}/withdraw", data={"csrf": csrf.group(1), "version": version.group(1)}
+        )
+        assert "过期" in await refused.text()
     assert (await case_by_number(app, second)).state == CaseState.ACCEPTED
 
 

@@ -1,25 +1,23 @@
-"""The one seam between the web surfaces (Open311, the resident page) and the case commands.
+"""The one seam between the web surfaces (Open311, the resident's case page) and the case
+commands (handlers.cases.commands, the only writer of a case).
 
-Issue 12 asks every surface to change a case only through the case commands (file_case,
-add_info, withdraw, rate; /work/notes/commands_api.md). Until they land on main, these
-functions reach the same checks through the existing code paths: filing through
-`handlers.cases.filing.file_case`, and the resident's actions through the conversation core
-(the very `/add`, `/withdraw` and 回访 buttons a chat resident uses, so ownership, state and
-flood checks are the core's own). Switching to the commands changes this file only.
+Each function opens the transaction, builds the actor from stored records (the API client's
+key, the case's own resident), calls one command and words the outcome; a `Refusal` becomes the
+resident's words (the same texts the chat uses) or the caller's error.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers.cases import filing
+from handlers.cases import commands as cmd
+from handlers.cases.commands import Actor, CommandContext, NewCase, Refusal, RefusalCode
 from handlers.context import CoreDeps
-from handlers.conversation.core import Conversation
-from handlers.conversation.messages import Inbound, Outbound
-from handlers.conversation.turn import Turn
-from handlers.followup.payloads import resolved_button, satisfaction_button
-from handlers.resident.draft import DraftState
-from storage.models import Case, Resident
+from handlers.policy.lifecycle import OPEN_STATES, CaseState
+from storage.models import Case
+from storage.residents import ensure_resident_id
+
+OPEN311_CHANNEL = "open311"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,87 +36,128 @@ class ApiFiling:
     media_urls: tuple[str, ...] = ()
 
 
-async def file_api_case(deps: CoreDeps, filing_: ApiFiling) -> Case:
-    """File the case in one transaction (routed and dispatched, or queued for a dispatcher)."""
+def _decision(deps: CoreDeps, filing: ApiFiling, place_unit: str | None) -> dict[str, object]:
     router = deps.router
-    place_unit = (
-        router.nearest_subdistrict(filing_.latitude, filing_.longitude)
-        if filing_.latitude is not None and filing_.longitude is not None
-        else router.resolve_subdistrict(filing_.address)
-    )
-    hint = place_unit or filing_.address
-    if filing_.subcategory is not None:
+    hint = place_unit or filing.address
+    if filing.subcategory is not None:
         decision = router.route_category(
-            filing_.description, filing_.subcategory, place_hint=hint
+            filing.description, filing.subcategory, place_hint=hint
         ).to_json()
     else:
-        decision = router.route(filing_.description, place_hint=hint).to_json()
+        decision = router.route(filing.description, place_hint=hint).to_json()
         if decision["confidence"] < deps.policy.confidence_threshold:
             # Nobody can ask the client which category it meant: a dispatcher decides (待派单).
             decision["unit"] = None
-    if filing_.media_urls:
-        decision["media_urls"] = list(filing_.media_urls)
-    state = DraftState(
-        request_type=filing_.request_type,
-        description=filing_.description,
-        decision=decision,
-        place_text=filing_.address,
-        place_unit=place_unit,
-        latitude=filing_.latitude,
-        longitude=filing_.longitude,
-        anonymous=filing_.phone is None,
-        phone=filing_.phone,
-        share_phone=False,
-    )
-    user = f"{filing_.client}:{filing_.account or '-'}"[:64]
-    inbound = Inbound(channel="open311", user_id=user, chat_id=user)
+    if filing.media_urls:
+        decision["media_urls"] = list(filing.media_urls)
+    return decision
+
+
+async def file_api_case(deps: CoreDeps, filing: ApiFiling) -> Case:
+    """File the case in one transaction (routed and dispatched, or queued for a dispatcher).
+
+    The "resident" of an API case is the client (and the account it names): pushes to it are
+    recorded as delivered by the open311 sink, and the client follows the case by GET.
+    """
+    router = deps.router
+    if filing.latitude is not None and filing.longitude is not None:
+        place_unit = router.nearest_subdistrict(filing.latitude, filing.longitude)
+    else:
+        place_unit = router.resolve_subdistrict(filing.address)
+    user = f"{filing.client}:{filing.account or '-'}"[:64]
+    now = deps.clock.now()
     async with deps.sessionmaker() as session, session.begin():
-        turn = Turn(session=session, inbound=inbound, now=deps.clock.now())
-        return await filing.file_case(turn=turn, deps=deps, state=state)
+        resident_id = await ensure_resident_id(
+            session=session, channel=OPEN311_CHANNEL, external_id=user, chat_id=user, now=now
+        )
+        return await cmd.file_case(
+            CommandContext(session, deps, now),
+            Actor.api(filing.client),
+            NewCase(
+                resident_id=resident_id,
+                channel=OPEN311_CHANNEL,
+                request_type=filing.request_type,
+                description=filing.description,
+                decision=_decision(deps, filing, place_unit),
+                place_text=filing.address,
+                place_unit=place_unit,
+                latitude=filing.latitude,
+                longitude=filing.longitude,
+                phone=filing.phone,
+                share_identity=False,
+            ),
+        )
 
 
 @dataclass(frozen=True, slots=True)
-class ResidentRef:
-    """Who filed a case, as the core knows them (channel and the channel's user id)."""
+class Outcome:
+    """What a resident's action came to, in their words."""
 
-    channel: str
-    user_id: str
-
-    @classmethod
-    def of(cls, resident: Resident) -> ResidentRef:
-        return cls(resident.channel, resident.external_id)
+    done: bool
+    text: str
 
 
-async def add_info(
-    conversation: Conversation, who: ResidentRef, case: Case, text: str
-) -> list[Outbound]:
-    """补充: the text is added to the case and relayed to the unit."""
-    return await _say(conversation, who, text=f"/add {case.number} {text}")
+def _refused(deps: CoreDeps, refusal: Refusal) -> Outcome:
+    t = deps.texts
+    if refusal.code is RefusalCode.WRONG_STATE and "state" in refusal.values:
+        still_open = CaseState(str(refusal.values["state"])) in OPEN_STATES
+        return Outcome(False, t("resident.cannot_withdraw" if still_open else "resident.not_open"))
+    if refusal.code is RefusalCode.BAD_INPUT:
+        return Outcome(False, t("refusal.bad_input"))
+    if refusal.code is RefusalCode.ALREADY_RATED:
+        return Outcome(False, t("refusal.already_rated"))
+    return Outcome(False, t("status.not_found"))
 
 
-async def withdraw(conversation: Conversation, who: ResidentRef, case: Case) -> list[Outbound]:
-    """撤销, allowed until the unit signs for the case."""
-    return await _say(conversation, who, text=f"/withdraw {case.number}")
+async def add_info(deps: CoreDeps, case: Case, text: str) -> Outcome:
+    """补充, as the resident who filed the case: recorded and relayed to the unit."""
+    try:
+        async with deps.sessionmaker() as session, session.begin():
+            ctx = CommandContext(session, deps, deps.clock.now())
+            await cmd.add_info(ctx, Actor.of_resident(case.resident_id), case.id, text=text)
+    except Refusal as refusal:
+        return _refused(deps, refusal)
+    return Outcome(True, deps.texts("resident.info_added"))
 
 
-async def rate(
-    conversation: Conversation, who: ResidentRef, case: Case, *, resolved: bool, satisfaction: str
-) -> list[Outbound]:
-    """The 回访 answers: resolved? (True/False) and satisfied? ("sat" | "basic" | "dis")."""
-    first = await _say(conversation, who, choice=resolved_button(case.id, "y" if resolved else "n"))
-    second = await _say(conversation, who, choice=satisfaction_button(case.id, satisfaction))
-    # The answer to the second question is the outcome; a refusal shows in both, once is enough.
-    return second or first
+async def withdraw(deps: CoreDeps, case: Case, *, version: int) -> Outcome:
+    """撤销 of the version the page showed, allowed until the unit signs for the case."""
+    try:
+        async with deps.sessionmaker() as session, session.begin():
+            ctx = CommandContext(session, deps, deps.clock.now())
+            done = await cmd.withdraw(
+                ctx, Actor.of_resident(case.resident_id), case.id, version=version
+            )
+    except Refusal as refusal:
+        if refusal.code is RefusalCode.STALE:
+            return Outcome(False, deps.texts("desk.stale"))
+        return _refused(deps, refusal)
+    return Outcome(True, deps.texts("resident.withdrawn", number=done.number))
 
 
-async def _say(
-    conversation: Conversation,
-    who: ResidentRef,
-    *,
-    text: str | None = None,
-    choice: str | None = None,
-) -> list[Outbound]:
-    inbound = Inbound(
-        channel=who.channel, user_id=who.user_id, chat_id=who.user_id, text=text, choice=choice
+async def rate(deps: CoreDeps, case: Case, *, resolved: bool, satisfaction: str) -> Outcome:
+    """The 回访 answers in one go: resolved? and satisfied? ("satisfied" | "basic" |
+    "dissatisfied"); 不满意 reopens the case (or sends it to review), as in the chat."""
+    actor = Actor.of_resident(case.resident_id)
+    try:
+        async with deps.sessionmaker() as session, session.begin():
+            ctx = CommandContext(session, deps, deps.clock.now())
+            await cmd.answer_resolved(ctx, actor, case.id, resolved=resolved)
+            rated = await cmd.rate(ctx, actor, case.id, satisfaction=satisfaction)
+    except Refusal as refusal:
+        return _refused(deps, refusal)
+    t = deps.texts
+    if rated.state == CaseState.CLOSED.value and satisfaction != "dissatisfied":
+        return Outcome(True, t("fu.thanks", number=rated.number))
+    if rated.state == CaseState.CLOSED.value:
+        return Outcome(True, t("fu.review_resident", number=rated.number))
+    deadline = rated.handle_deadline or rated.sign_deadline
+    return Outcome(
+        True,
+        t(
+            "fu.reopened_resident",
+            number=rated.number,
+            unit=rated.unit_name or "-",
+            deadline=deadline.astimezone(deps.zone).strftime("%Y-%m-%d %H:%M") if deadline else "-",
+        ),
     )
-    return await conversation.handle(inbound)

@@ -25,6 +25,7 @@ class TimelineEntry:
 @dataclass(frozen=True, slots=True)
 class CaseView:
     number: str
+    version: int
     request_type: str
     state: str
     unit: str | None
@@ -70,6 +71,7 @@ def case_view(
     )
     return CaseView(
         number=case.number,
+        version=case.version,
         request_type=type_label,
         state=state_label,
         unit=case.unit_name,

@@ -14,10 +14,9 @@ from bot.web import casework
 from bot.web.residentchat.casepage import case_view
 from bot.web.residentchat.common import CSRF_FIELD, Guard, Pages, ResidentChatDeps, too_many
 from bot.web.residentchat.signing import Signer
-from handlers.conversation.messages import Outbound
 from handlers.followup.payloads import SATISFACTION
 from storage.casequeries import case_events
-from storage.models import Case, Resident
+from storage.models import Case
 
 log = logging.getLogger(__name__)
 _MAX_FORM_BYTES = 16 * 1024
@@ -47,35 +46,27 @@ class CaseViews:
         if not self.guard.admit_resident(resident):
             return too_many()
         case = await self._case(request)
-        async with self.core.sessionmaker() as session:
-            owner = await session.get(Resident, case.resident_id)
-        if owner is None:
-            raise web.HTTPNotFound()
-        who = casework.ResidentRef.of(owner)
         action = request.match_info["action"]
-        replies: list[Outbound]
+        outcome: casework.Outcome
         if action == "add":
             text = form.get("text")
             if not isinstance(text, str) or not text.strip():
                 return await self._page(request, case, notice=self.pages.labels["case_add"])
-            replies = await casework.add_info(self.deps.conversation, who, case, text.strip())
+            outcome = await casework.add_info(self.core, case, text.strip())
         elif action == "withdraw":
-            replies = await casework.withdraw(self.deps.conversation, who, case)
-        elif action == "rate":
-            resolved, satisfaction = form.get("resolved"), form.get("satisfaction")
-            if resolved not in ("y", "n") or satisfaction not in SATISFACTION:
-                return await self._page(request, case, notice=self.pages.labels["case_rate"])
-            replies = await casework.rate(
-                self.deps.conversation,
-                who,
-                case,
-                resolved=resolved == "y",
-                satisfaction=str(satisfaction),
-            )
+            version = form.get("version")
+            if not isinstance(version, str) or not version.isdigit():
+                raise web.HTTPBadRequest(text="version missing")
+            outcome = await casework.withdraw(self.core, case, version=int(version))
         else:
-            raise web.HTTPNotFound()
-        # The page shows the outcome in the core's own words (done, or why not).
-        notice = replies[0].text if replies else None
+            resolved, code = form.get("resolved"), form.get("satisfaction")
+            if resolved not in ("y", "n") or not isinstance(code, str) or code not in SATISFACTION:
+                return await self._page(request, case, notice=self.pages.labels["case_rate"])
+            outcome = await casework.rate(
+                self.core, case, resolved=resolved == "y", satisfaction=SATISFACTION[code]
+            )
+        # The page shows the outcome in the chat's own words (done, or why not).
+        notice = outcome.text
         return await self._page(request, await self._case(request), notice=notice)
 
     async def _case(self, request: web.Request) -> Case:
