@@ -6,7 +6,8 @@
     app.senders.register(WebSender(deps.pages))     # pushes reach open pages
 
 The chat is the same conversation core as every channel (channel "web"); an anonymous resident
-is a signed cookie. See `install_for(hotline_app, web_app)` for both steps in one call.
+is a signed cookie. `bot.web.public.install_public(web_app, hotline_app)` does both steps (and
+installs Open311) in one call.
 """
 
 from __future__ import annotations
