@@ -55,7 +55,7 @@ async def _post_cases(url: str, key: str, n: int) -> tuple[list[str], float]:
 
 async def _one(kind: str, router: Router, quick: bool) -> None:
     sessions, gets, posts = (50, 1000, 100) if quick else (500, 10_000, 500)
-    async with fresh_database(kind, "hotline_bench_web") as db_url:
+    async with fresh_database(kind, "hotline_bench_public") as db_url:
         settings = Settings.model_validate(
             {
                 "database": {"url": db_url},
