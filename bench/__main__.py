@@ -13,7 +13,7 @@ import importlib
 import sys
 import time
 
-SECTIONS = ("router", "intake", "sweep", "outbox", "web")
+SECTIONS = ("router", "intake", "sweep", "outbox", "public")
 
 
 def main() -> int:

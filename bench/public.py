@@ -28,7 +28,7 @@ TEXT = "建宁路上的路灯坏了一个多月了，晚上一片漆黑，老人
 
 
 async def _load(url: str, mode: str, count: int, concurrency: int, ids: Path | None) -> dict:
-    command = [sys.executable, "-m", "bench.webload", url, mode, str(count), str(concurrency)]
+    command = [sys.executable, "-m", "bench.publicload", url, mode, str(count), str(concurrency)]
     if ids is not None:
         command.append(str(ids))
     process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)

@@ -1,5 +1,5 @@
-"""The load generator of the `web` section, run as its own process so that client work does not
-share the server's event loop: `python -m bench.webload URL MODE COUNT CONCURRENCY [IDS_FILE]`.
+"""The load generator of the `public` section, run as its own process so that client work does not
+share the server's event loop: `python -m bench.publicload URL MODE COUNT CONCURRENCY [IDS_FILE]`.
 
 Modes: "sessions" (resident web chat sessions, each a whole intake: page, /start, type,
 description, skip photos, anonymous, submit) and "gets" (Open311 GETs by id, JSON and XML
