@@ -1,7 +1,7 @@
 """The public web side (issue 12): 500 resident web-chat sessions and 10,000 Open311 GETs.
 
 The server is the real aiohttp app with `install_public` (Open311 and the resident chat) on
-PostgreSQL and on SQLite; the load comes from a separate process (bench.webload) over
+PostgreSQL and on SQLite; the load comes from a separate process (bench.publicload) over
 localhost HTTP, so client and server do not share an event loop (they do share the 2 cores).
 The case list for the GETs is filed first through Open311 POST, which is timed too.
 """
