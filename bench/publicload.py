@@ -86,6 +86,5 @@ async def main(base: str, mode: str, count: int, concurrency: int, numbers: list
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    asyncio.run(
-        main(args[0], args[1], int(args[2]), int(args[3]), args[4] if len(args) > 4 else None)
-    )
+    ids = Path(args[4]).read_text().split() if len(args) > 4 else []
+    asyncio.run(main(args[0], args[1], int(args[2]), int(args[3]), ids))
