@@ -14,6 +14,7 @@ import json
 import re
 import sys
 import time
+from pathlib import Path
 
 from aiohttp import ClientSession, CookieJar, TCPConnector
 
