@@ -13,7 +13,7 @@ import importlib
 import sys
 import time
 
-SECTIONS = ("router", "intake", "sweep", "outbox", "public")
+SECTIONS = ("router", "blind", "kb", "intake", "sweep", "outbox", "public")
 
 
 def main() -> int:

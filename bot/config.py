@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from handlers.policy.sla import SlaSettings
 from handlers.policy.workcalendar import CalendarSettings
+from handlers.texts import languages
 
 
 class _Table(BaseModel):
@@ -39,6 +40,19 @@ class DirectorySettings(_Table):
 class RouterSettings(_Table):
     # Below this confidence the resident is asked to pick a category; see design.md §4.
     confidence_threshold: float = Field(default=0.45, ge=0.0, le=1.0)
+
+
+class KnowledgeBaseSettings(_Table):
+    """The knowledge base for questions (issue 14)."""
+
+    enabled: bool = True
+    # An answer needs both thresholds; nlp.kb.retrieval explains the defaults.
+    min_score: float = Field(default=4.0, ge=0.0)
+    min_coverage: float = Field(default=0.3, ge=0.0, le=1.0)
+    # None: the "kb" folder next to the directory data (built-in Anning set by default).
+    data_dir: Path | None = None
+    # Approved proposals are written here and loaded with the shipped entries.
+    local_dir: Path = Path("var/kb")
 
 
 class IntakeSettings(_Table):
@@ -206,11 +220,13 @@ class ResidentWebSettings(_Table):
 
 
 class Settings(_Table):
-    language: Literal["zh", "en"] = "zh"
+    # Any language with a catalogue file in handlers/catalogues/ ("zh", "en").
+    language: str = "zh"
     log_level: str = "INFO"
     database: DatabaseSettings = DatabaseSettings()
     directory: DirectorySettings = DirectorySettings()
     router: RouterSettings = RouterSettings()
+    kb: KnowledgeBaseSettings = KnowledgeBaseSettings()
     intake: IntakeSettings = IntakeSettings()
     telegram: TelegramSettings = TelegramSettings()
     wechat: WeChatSettings = WeChatSettings()
@@ -221,6 +237,14 @@ class Settings(_Table):
     scheduler: SchedulerSettings = SchedulerSettings()
     open311: Open311Settings = Open311Settings()
     resident_web: ResidentWebSettings = ResidentWebSettings()
+
+    @field_validator("language")
+    @classmethod
+    def _has_catalogue(cls, value: str) -> str:
+        # Adding a language is adding its catalogue file, so the file list is the allowed list.
+        if value not in languages():
+            raise ValueError(f"no catalogue for {value!r}; available: {', '.join(languages())}")
+        return value
 
 
 class ConfigError(Exception):

@@ -95,4 +95,4 @@ def _run(args: argparse.Namespace) -> int:
                 await channel.stop()
         return 0
 
-    return run_with_app(args, body, log_level="WARNING")
+    return run_with_app(args, body, log_level="WARNING", conversations=True)

@@ -1,7 +1,7 @@
 """open311: API keys of GeoReport v2 clients (hashed at rest)
 
-Revision ID: 0004_open311_api_keys
-Revises: 0003_wechat
+Revision ID: 0006_open311_api_keys
+Revises: 0005_drop_resident_language
 Create Date: 2026-11-28 09:00:00
 """
 
@@ -14,9 +14,9 @@ from alembic import op
 
 import storage.models
 
-revision: str = "0004_open311_api_keys"
-# Another branch adds a migration in parallel: the lead re-chains this at merge.
-down_revision: str | None = "0003_wechat"
+revision: str = "0006_open311_api_keys"
+# Chained after main's newest; another branch may add one in parallel (re-chain at merge).
+down_revision: str | None = "0005_drop_resident_language"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
