@@ -397,3 +397,46 @@ async def test_pushes_to_an_api_client_do_not_wait_forever(app: App, router: Rou
             await session.execute(select(OutboxMessage).where(OutboxMessage.channel == "open311"))
         ).scalars()
         assert [row.status for row in rows] == ["sent"]
+
+
+def test_every_internal_state_maps_to_open_or_closed_as_documented() -> None:
+    """Open states stay open; 已办结, 已归档 and 已撤销 are closed (as FixMyStreet counts fixed)."""
+    from bot.web.open311.present import status_of
+
+    expected = {
+        "submitted": "open",
+        "pending_dispatch": "open",
+        "dispatched": "open",
+        "accepted": "open",
+        "reopened": "open",
+        "resolved": "closed",
+        "closed": "closed",
+        "cancelled": "closed",
+    }
+    assert {state.value: status_of(state.value) for state in CaseState} == expected
+
+
+async def test_markup_in_a_description_is_escaped_in_xml(app: App) -> None:
+    """A description with markup comes back as text in XML (escaped), never as elements."""
+    key = await api_key(app)
+    form = _post_form(key, description=STREETLIGHT + "<b>&</b><script>x</script>")
+    async with open311_client(app) as client:
+        [created] = await (await client.post(f"{BASE}/requests.json", data=form)).json()
+        body = await (
+            await client.get(f"{BASE}/requests/{created['service_request_id']}.xml")
+        ).text()
+    assert "&lt;b&gt;&amp;&lt;/b&gt;&lt;script&gt;" in body
+    [request] = xml_items(body)
+    assert str(request["description"]).endswith("<b>&</b><script>x</script>")
+
+
+async def test_oversized_post_bodies_are_refused(app: App) -> None:
+    """A POST body over max_body_bytes is refused with 413 before it is read whole."""
+    key = await api_key(app)
+    async with open311_client(app, Open311Settings(max_body_bytes=2048)) as client:
+        response = await client.post(
+            f"{BASE}/requests.json", data=_post_form(key, description="路灯" * 2000)
+        )
+        assert response.status == 413
+        [error] = await response.json()
+    assert error["code"] == 413
