@@ -1,7 +1,7 @@
 """open311: API keys of GeoReport v2 clients (hashed at rest)
 
-Revision ID: 0006_open311_api_keys
-Revises: 0005_drop_resident_language
+Revision ID: 0007_open311_api_keys
+Revises: 0006_reliab_filing_key
 Create Date: 2026-11-28 09:00:00
 """
 
@@ -14,9 +14,9 @@ from alembic import op
 
 import storage.models
 
-revision: str = "0006_open311_api_keys"
+revision: str = "0007_open311_api_keys"
 # Chained after main's newest; another branch may add one in parallel (re-chain at merge).
-down_revision: str | None = "0005_drop_resident_language"
+down_revision: str | None = "0006_reliab_filing_key"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
