@@ -13,7 +13,18 @@ import importlib
 import sys
 import time
 
-SECTIONS = ("router", "blind", "learned", "kb", "intake", "sweep", "outbox", "duplicates", "fleet")
+SECTIONS = (
+    "router",
+    "blind",
+    "learned",
+    "kb",
+    "intake",
+    "sweep",
+    "outbox",
+    "duplicates",
+    "fleet",
+    "public",
+)
 
 
 def main() -> int:

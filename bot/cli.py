@@ -30,6 +30,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "hotspots": ("bot.commands.hotspots", "hotspot (热点) alerts and the period's common words"),
     "staff": ("bot.commands.staff", "unit staff, dispatchers and supervisors"),
     "wechat": ("bot.commands.wechat", "WeChat Official Account"),
+    "api-key": ("bot.commands.apikey", "keys of Open311 GeoReport v2 clients"),
 }
 
 

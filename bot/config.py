@@ -279,6 +279,38 @@ class HotspotSettings(_Table):
     top_terms: int = Field(default=8, ge=1, le=30)
 
 
+class Open311Settings(_Table):
+    """The Open311 GeoReport v2 API at /open311/v2/ (issue 12)."""
+
+    # The jurisdiction_id served (the district government's web domain). A request naming
+    # another gets 404; one naming none is served, as the spec allows for one jurisdiction.
+    jurisdiction_id: str = "lzanning.gov.cn"
+    posts_per_key_per_minute: int = Field(default=60, ge=1)
+    requests_per_address_per_minute: int = Field(default=600, ge=1)
+    # GET requests without dates: the last `default_days`; at most `max_requests` returned.
+    default_days: int = Field(default=90, ge=1)
+    max_requests: int = Field(default=1000, ge=1, le=10_000)
+    max_description_chars: int = Field(default=4000, ge=10)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+
+class ResidentWebSettings(_Table):
+    """The resident web chat at /chat and the case pages (issue 12)."""
+
+    # Signs the resident cookie, CSRF tokens and case-page links. Unset: a random secret per
+    # process start, so cookies and links stop working at a restart (fine for `make run`).
+    secret: SecretStr | None = None
+    # Set behind HTTPS, so the browser sends the cookies over HTTPS only.
+    cookie_secure: bool = False
+    cookie_days: int = Field(default=365, ge=1)
+    requests_per_address_per_minute: int = Field(default=240, ge=1)
+    messages_per_resident_per_minute: int = Field(default=40, ge=1)
+    # Largest chat message body in bytes (a photo is limited by [media] max_bytes).
+    max_message_bytes: int = Field(default=8192, ge=512)
+    # "Find my cases" tries (phone and case number) per address and hour.
+    lookups_per_address_per_hour: int = Field(default=10, ge=1)
+
+
 class Settings(_Table):
     # Any language with a catalogue file in handlers/catalogues/ ("zh", "en").
     language: str = "zh"
@@ -298,6 +330,8 @@ class Settings(_Table):
     scheduler: SchedulerSettings = SchedulerSettings()
     duplicates: DuplicateSettings = DuplicateSettings()
     hotspots: HotspotSettings = HotspotSettings()
+    open311: Open311Settings = Open311Settings()
+    resident_web: ResidentWebSettings = ResidentWebSettings()
 
     @field_validator("language")
     @classmethod
@@ -320,6 +354,7 @@ _ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "HOTLINE_WECHAT_SECRET": ("wechat", "secret"),
     "HOTLINE_WECHAT_TOKEN": ("wechat", "token"),
     "HOTLINE_WECHAT_AES_KEY": ("wechat", "encoding_aes_key"),
+    "HOTLINE_RESIDENT_WEB_SECRET": ("resident_web", "secret"),
 }
 
 

@@ -467,3 +467,22 @@ class KbProposal(Base):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class ApiKey(Base):
+    """A key an Open311 client files requests with; only its SHA-256 is stored (issue 12).
+
+    The key itself is shown once, at creation. A revoked key stays as a row so the log of who
+    filed what keeps its name.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # One live key per name; a revoked name may get a new key (rotation).
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters of the key, to tell keys apart in `hotline api-key list`.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

@@ -1,7 +1,7 @@
 """merge: 并单 (cases.parent_id), the duplicate index and hotspot alerts (issue 13)
 
 Revision ID: 0009_merge
-Revises: 0006_reliab_filing_key
+Revises: 0007_open311_api_keys
 Create Date: 2026-11-28 10:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import storage.models
 
 revision: str = "0009_merge"
-down_revision: str | None = "0006_reliab_filing_key"
+down_revision: str | None = "0007_open311_api_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""The web server's parts: the staff workbench, the resident web chat and the Open311 API."""
