@@ -27,6 +27,8 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("bot.commands.report", "supervisor figures per unit"),
     "staff": ("bot.commands.staff", "unit staff, dispatchers and supervisors"),
     "wechat": ("bot.commands.wechat", "WeChat Official Account"),
+    "web": ("bot.commands.web", "web workbench accounts (first login, set-up links)"),
+    "export": ("bot.commands.export", "the case ledger (台账) as Excel or CSV"),
 }
 
 
