@@ -73,12 +73,12 @@ class Viewer:
         return self.unit_scope is None or case.unit_name == self.unit_scope
 
 
-VIEWER = "hotline_viewer"
+VIEWER = web.RequestKey("hotline_viewer", Viewer)
 
 
 def viewer_of(request: web.Request) -> Viewer:
     viewer = request.get(VIEWER)
-    if not isinstance(viewer, Viewer):  # the session middleware always sets it on /desk
+    if viewer is None:  # the session middleware sets it for every /desk request
         raise web.HTTPUnauthorized()
     return viewer
 

@@ -85,7 +85,6 @@ def create_web_app(deps: WebDeps, *, installers: Sequence[Installer] = ()) -> we
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         # Everything is escaped (a <script> in a complaint shows as text); |safe is never used.
         autoescape=True,
-        undefined=jinja2.StrictUndefined,
     )
     env.filters["pct"] = percent
     app.on_response_prepare.append(add_security_headers)
