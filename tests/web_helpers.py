@@ -10,6 +10,7 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import App
+from bot.config import WebSettings
 from bot.web.app import create_web_app
 from bot.web.auth.passwords import hash_password
 from bot.web.context import WebDeps
@@ -87,8 +88,8 @@ class Browser:
         )
 
 
-async def open_browser(app: App) -> Browser:
-    deps = WebDeps.build(app, app.settings.web)
+async def open_browser(app: App, settings: WebSettings | None = None) -> Browser:
+    deps = WebDeps.build(app, settings or app.settings.web)
     client: TestClient = TestClient(TestServer(create_web_app(deps)))  # type: ignore[type-arg]
     await client.start_server()
     return Browser(client)
