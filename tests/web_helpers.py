@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
@@ -14,9 +14,15 @@ from bot.config import WebSettings
 from bot.web.app import create_web_app
 from bot.web.auth.passwords import hash_password
 from bot.web.context import WebDeps
+from handlers.followup.payloads import resolved_button, satisfaction_button
+from handlers.followup.sweep import Sweep
+from handlers.policy.clock import FixedClock
+from handlers.report import Report, build_report
 from storage.models import StaffMember
 from storage.staff import enrol_staff
 from storage.webaccounts import account_for_setup, issue_setup_link, set_password
+from tests.followup_support import OTHER_UNIT, dispatched_case, local, move, seed_staff
+from tests.support import ResidentClient
 
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(r'name="csrf" value="([^"]+)"')
@@ -93,3 +99,50 @@ async def open_browser(app: App, settings: WebSettings | None = None) -> Browser
     client: TestClient = TestClient(TestServer(create_web_app(deps)))  # type: ignore[type-arg]
     await client.start_server()
     return Browser(client)
+
+
+async def rated_scenario(app: App, clock: FixedClock) -> datetime:
+    """The report test's four cases (on time and satisfied; late, dissatisfied and reopened;
+    unanswered; open and overdue), received in November 2026; returns the reporting instant."""
+    await seed_staff(app, clock.now())
+    wed = local(2026, 11, 25, 10, 0)
+    c1 = await dispatched_case(app, wed, user="r1")
+    await move(app, c1, "accepted", wed + timedelta(hours=1))
+    await move(app, c1, "resolved", local(2026, 11, 26, 10, 0))
+    c2 = await dispatched_case(app, wed, user="r2")
+    await move(app, c2, "accepted", local(2026, 11, 25, 14, 30))
+    await move(app, c2, "resolved", local(2026, 12, 3, 10, 0))
+    c3 = await dispatched_case(app, wed, user="r3", unit=OTHER_UNIT)
+    await move(app, c3, "accepted", wed + timedelta(hours=2))
+    await move(app, c3, "resolved", local(2026, 11, 27, 10, 0))
+    await dispatched_case(app, wed, user="r4")
+    sweep = Sweep(app.deps)
+    await sweep.run(local(2026, 11, 27, 9, 0))
+    clock.set(local(2026, 11, 27, 10, 0))
+    r1 = ResidentClient(app.conversation, user_id="r1")
+    await r1.press(resolved_button(c1, "y"))
+    await r1.press(satisfaction_button(c1, "sat"))
+    await sweep.run(local(2026, 11, 30, 9, 0))
+    await sweep.run(local(2026, 12, 4, 9, 0))
+    clock.set(local(2026, 12, 4, 10, 0))
+    r2 = ResidentClient(app.conversation, user_id="r2")
+    await r2.press(resolved_button(c2, "n"))
+    await r2.press(satisfaction_button(c2, "dis"))
+    now = local(2026, 12, 4, 12, 0)
+    clock.set(now)
+    return now
+
+
+NOVEMBER = (local(2026, 11, 1), local(2026, 12, 1))
+
+
+async def november_report(app: App, now: datetime) -> Report:
+    async with app.sessionmaker() as session:
+        return await build_report(
+            session,
+            start=NOVEMBER[0],
+            end=NOVEMBER[1],
+            unit=None,
+            now=now,
+            calendar=app.deps.calendar,
+        )
