@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # Re-install when the project's dependencies change.
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,14 +14,23 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-## run: install, migrate and start the bot on the embedded default (SQLite in ./var, console)
+## run: install, migrate and start the bot on the embedded default (SQLite in ./var, console),
+## with the web workbench; prints its address and, on a fresh database, a first-login link
 run: $(STAMP)
 	$(BIN)/hotline db upgrade
+	$(BIN)/hotline web first-run
 	$(BIN)/hotline run
 
 ## test: install with dev tools, lint, type-check and run the whole suite (SQLite and PostgreSQL)
-test: $(STAMP) lint
+test: $(STAMP) lint browser
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+## browser: Debian's Chromium and a CJK font for the browser tests (Playwright cannot download
+## its own browser here); installed only when missing. CI runs as root.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

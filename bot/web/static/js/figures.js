@@ -17,7 +17,7 @@
       c.setOption(option);
       charts.push(c);
     }
-    function flow(series) {
+    function flow(series, kind) {
       return {
         tooltip: { trigger: "axis" },
         legend: { data: ["受理", "办结"] },
@@ -25,8 +25,8 @@
         xAxis: { type: "category", data: series.labels },
         yAxis: { type: "value", minInterval: 1 },
         series: [
-          { name: "受理", type: "line", data: series.received, smooth: true },
-          { name: "办结", type: "line", data: series.closed, smooth: true }
+          { name: "受理", type: kind, data: series.received, barMaxWidth: 14 },
+          { name: "办结", type: kind, data: series.closed, barMaxWidth: 14 }
         ]
       };
     }
@@ -41,13 +41,19 @@
         series: [{ type: "bar", data: values, barMaxWidth: 18 }]
       };
     }
-    chart("chart-daily", flow(data.daily));
-    chart("chart-weekly", flow(data.weekly));
+    chart("chart-daily", flow(data.daily, "bar"));
+    chart("chart-weekly", flow(data.weekly, "line"));
     chart("chart-categories", bars(data.categories));
     chart("chart-subdistricts", bars(data.subdistricts));
+    // Redraw at the new width when the window (or a phone's orientation) changes.
     window.addEventListener("resize", function () {
       charts.forEach(function (c) { c.resize(); });
     });
+    if (window.ResizeObserver) {
+      charts.forEach(function (c) {
+        new window.ResizeObserver(function () { c.resize(); }).observe(c.getDom());
+      });
+    }
     document.body.setAttribute("data-charts", String(charts.length));
   }
   if (document.readyState === "loading") {
