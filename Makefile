@@ -28,7 +28,7 @@ test: $(STAMP) lint browser
 ## browser: Debian's Chromium and a CJK font for the browser tests (Playwright cannot download
 ## its own browser here); installed only when missing. CI runs as root.
 browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
 	fi
 

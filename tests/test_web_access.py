@@ -76,8 +76,13 @@ async def test_pages_for_roles_are_refused_to_others(app: App, browser: Browser)
     """Figures, bulletin and ledger are for supervisors; the queue for the centre."""
     await web_staff(app, "other", OTHER)
     await browser.login("other")
-    for path in ("/desk/figures", "/desk/bulletin", "/desk/ledger", "/desk/ledger/download",
-                 "/desk/queue"):
+    for path in (
+        "/desk/figures",
+        "/desk/bulletin",
+        "/desk/ledger",
+        "/desk/ledger/download",
+        "/desk/queue",
+    ):
         assert (await browser.page(path))[0] == 403, path
 
 
@@ -110,8 +115,6 @@ async def test_the_phone_is_shown_when_the_resident_allowed_it(
     _, html = await browser.page(f"/desk/cases/{number}")
     assert "13812345678" not in html and "138****5678" in html
     async with app.sessionmaker() as session, session.begin():
-        await session.execute(
-            update(Case).where(Case.number == number).values(share_identity=True)
-        )
+        await session.execute(update(Case).where(Case.number == number).values(share_identity=True))
     _, html = await browser.page(f"/desk/cases/{number}")
     assert "13812345678" in html

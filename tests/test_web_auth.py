@@ -1,4 +1,4 @@
-"""Signing in to the workbench: passwords, sessions, log-out, limits, CSRF, headers, set-up links."""
+"""Signing in: passwords, sessions, log-out, limits, CSRF, headers and set-up links."""
 
 from __future__ import annotations
 
@@ -30,7 +30,10 @@ async def test_the_staff_area_needs_a_login(browser: Browser) -> None:
     status, _ = await browser.page("/desk/cases?state=dispatched")
     assert status == 303
     response = await browser.client.get("/desk/cases", allow_redirects=False)
-    assert response.headers["Location"].startswith("/login?next=") and "desk" in response.headers["Location"]
+    assert (
+        response.headers["Location"].startswith("/login?next=")
+        and "desk" in response.headers["Location"]
+    )
     htmx = await browser.client.get("/desk/cases/fresh", headers={"HX-Request": "true"})
     assert htmx.status == 401 and htmx.headers["HX-Redirect"].startswith("/login")
 
@@ -46,8 +49,9 @@ async def test_login_opens_a_session_and_logout_ends_it(app: App, browser: Brows
     assert status == 200 and "boss" in html
     token = csrf_of(html)
     saved = {c.key: c.value for c in browser.client.session.cookie_jar}
-    response = await browser.client.post("/desk/logout", data={"csrf": token},
-                                         allow_redirects=False)
+    response = await browser.client.post(
+        "/desk/logout", data={"csrf": token}, allow_redirects=False
+    )
     assert response.status == 303
     # Replaying the old cookie after log-out gets nothing: the server forgot the session.
     browser.client.session.cookie_jar.update_cookies(saved)
@@ -153,8 +157,12 @@ async def test_the_login_page_never_redirects_off_site(app: App, browser: Browse
     page = await browser.client.get("/login")
     response = await browser.client.post(
         "/login",
-        data={"login": "boss", "password": "correct horse battery",
-              "csrf": csrf_of(await page.text()), "next": "//evil.example/x"},
+        data={
+            "login": "boss",
+            "password": "correct horse battery",
+            "csrf": csrf_of(await page.text()),
+            "next": "//evil.example/x",
+        },
         allow_redirects=False,
     )
     assert response.headers["Location"] == "/desk/cases"
@@ -164,12 +172,18 @@ async def test_a_setup_link_works_once(app: App, browser: Browser) -> None:
     """The one-time link sets a password once; short passwords are refused; then login works."""
     member = await web_staff(app, "newbie", CENTRE_UNIT, "dispatcher")
     async with app.sessionmaker() as session, session.begin():
-        token = await issue_setup_link(session=session, staff_id=member.id, login="newbie",
-                                       now=app.deps.clock.now(), ttl=timedelta(hours=1))
+        token = await issue_setup_link(
+            session=session,
+            staff_id=member.id,
+            login="newbie",
+            now=app.deps.clock.now(),
+            ttl=timedelta(hours=1),
+        )
     page = await browser.client.get(f"/setup/{token}")
     csrf = csrf_of(await page.text())
-    short = await browser.client.post(f"/setup/{token}",
-                                      data={"csrf": csrf, "password": "short", "password2": "short"})
+    short = await browser.client.post(
+        f"/setup/{token}", data={"csrf": csrf, "password": "short", "password2": "short"}
+    )
     assert short.status == 400
     good = {"csrf": csrf, "password": "a much longer secret", "password2": "a much longer secret"}
     assert (await browser.client.post(f"/setup/{token}", data=good)).status == 200

@@ -13,8 +13,8 @@ import asyncio
 import io
 import os
 import threading
-from datetime import timedelta
 from collections.abc import Coroutine, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -44,7 +44,9 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SHOTS = Path(os.environ.get("HOTLINE_SCREENSHOTS", Path(__file__).parents[1] / "var" / "screenshots"))
+SHOTS = Path(
+    os.environ.get("HOTLINE_SCREENSHOTS", Path(__file__).parents[1] / "var" / "screenshots")
+)
 UNIT = "区民政局"
 OTHER = "区教育局"
 T = TypeVar("T")
@@ -109,7 +111,9 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture
 def page(chromium: Any, live: LiveApp) -> Iterator[Any]:
     context = chromium.new_context(
-        viewport={"width": 1280, "height": 800}, base_url=live.url, locale="zh-CN",
+        viewport={"width": 1280, "height": 800},
+        base_url=live.url,
+        locale="zh-CN",
         accept_downloads=True,
     )
     tab = context.new_page()
@@ -152,9 +156,7 @@ def test_login_with_a_wrong_password_then_the_right_one(page: Any) -> None:
     assert "督查员" in page.locator(".who").inner_text()
 
 
-def test_a_chat_case_is_assigned_signed_and_closed_in_the_browser(
-    page: Any, live: LiveApp
-) -> None:
+def test_a_chat_case_is_assigned_signed_and_closed_in_the_browser(page: Any, live: LiveApp) -> None:
     """Queue → assign with the unit search box → sign → close; the resident gets each push."""
     number = live.run(file_pending(live.app, user_id="r-web"))
     login(page, "disp")

@@ -27,8 +27,10 @@ async def browser(app: App) -> AsyncIterator[Browser]:
 def _table_rows(html: str) -> dict[str, list[str]]:
     rows: dict[str, list[str]] = {}
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S):
-        cells = [unescape(re.sub(r"<[^>]+>", "", c)).strip()
-                 for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        cells = [
+            unescape(re.sub(r"<[^>]+>", "", c)).strip()
+            for c in re.findall(r"<td>(.*?)</td>", row, re.S)
+        ]
         if cells:
             rows[cells[0]] = cells[1:]
     return rows
@@ -51,9 +53,15 @@ async def test_figures_page_equals_the_report(
     rows = _table_rows(html)
     for name, f in [*((u.unit or "（未派单）", u) for u in report.units), ("合计", report.total)]:
         assert rows[name] == [
-            str(f.received), str(f.closed), str(f.in_progress), _pct(f.closure_rate),
-            _pct(f.on_time_rate), str(f.overdue_now), _pct(f.resolved_rate),
-            _pct(f.satisfaction_rate), str(f.unrated),
+            str(f.received),
+            str(f.closed),
+            str(f.in_progress),
+            _pct(f.closure_rate),
+            _pct(f.on_time_rate),
+            str(f.overdue_now),
+            _pct(f.resolved_rate),
+            _pct(f.satisfaction_rate),
+            str(f.unrated),
         ], name
     data = json.loads(unescape(re.search(r'id="chart-data">(.*?)</script>', html, re.S)[1]))
     assert sum(data["daily"]["received"]) == report.total.received

@@ -53,7 +53,9 @@ async def test_dispatcher_assigns_and_unit_signs_and_resolves(app: App, browser:
     case = await case_by_number(app, number)
     assert case.state == CaseState.ACCEPTED
     response = await browser.post_form(
-        f"{page}/resolve", {"version": str(case.version), "result": "已联系社区解答"}, from_page=page
+        f"{page}/resolve",
+        {"version": str(case.version), "result": "已联系社区解答"},
+        from_page=page,
     )
     assert response.status == 303
     case = await case_by_number(app, number)

@@ -58,14 +58,22 @@ def check_workbook(data: bytes | Path, report: Report) -> None:
     lines = {row[0]: row for row in summary[header + 1 :]}
     total = report.total.to_json()
     line = lines["合计"]
-    for name, key in (("受理", "received"), ("办结", "closed"), ("在办", "in_progress"),
-                      ("办结率", "closure_rate"), ("按期办结率", "on_time_rate"),
-                      ("解决率", "resolved_rate"), ("满意率", "satisfaction_rate"),
-                      ("超期在办", "overdue_now"), ("未评价", "unrated")):
+    for name, key in (
+        ("受理", "received"),
+        ("办结", "closed"),
+        ("在办", "in_progress"),
+        ("办结率", "closure_rate"),
+        ("按期办结率", "on_time_rate"),
+        ("解决率", "resolved_rate"),
+        ("满意率", "satisfaction_rate"),
+        ("超期在办", "overdue_now"),
+        ("未评价", "unrated"),
+    ):
         assert line[SUMMARY_COLUMNS.index(name)] == total[key], name
     for figures in report.units:
-        assert lines[figures.unit][SUMMARY_COLUMNS.index("满意率")] == (
-            figures.to_json()["satisfaction_rate"]
+        assert (
+            lines[figures.unit][SUMMARY_COLUMNS.index("满意率")]
+            == (figures.to_json()["satisfaction_rate"])
         )
 
 
@@ -114,8 +122,18 @@ async def test_the_export_command_writes_the_workbook(
     config.write_text(f'[database]\nurl = "{db_url}"\n', encoding="utf-8")
     path = tmp_path / "out.xlsx"
     process = await asyncio.create_subprocess_exec(
-        HOTLINE, "export", "--from", "2026-11-01", "--to", "2026-11-30", "--xlsx", str(path),
-        "--config", str(config), env={**os.environ}, stderr=asyncio.subprocess.PIPE,
+        HOTLINE,
+        "export",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-30",
+        "--xlsx",
+        str(path),
+        "--config",
+        str(config),
+        env={**os.environ},
+        stderr=asyncio.subprocess.PIPE,
     )
     _, stderr = await process.communicate()
     assert process.returncode == 0, stderr.decode()

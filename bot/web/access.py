@@ -77,10 +77,9 @@ VIEWER = web.RequestKey("hotline_viewer", Viewer)
 
 
 def viewer_of(request: web.Request) -> Viewer:
-    viewer = request.get(VIEWER)
-    if viewer is None:  # the session middleware sets it for every /desk request
+    if VIEWER not in request:  # the session middleware sets it for every /desk request
         raise web.HTTPUnauthorized()
-    return viewer
+    return request[VIEWER]
 
 
 def deny(request: web.Request, what: str) -> web.HTTPForbidden:
