@@ -14,3 +14,16 @@ class UserError(HotlineError):
         super().__init__(key)
         self.key = key
         self.values = values
+
+
+class Refused(UserError):
+    """A press or command the sender may not make, or no longer: forged, replayed, not offered.
+
+    Answered with a short text and logged as a warning by the desk; the transaction still
+    commits (nothing changed, and the inbound message id stays recorded, so a replayed delivery
+    is not handled twice). Case commands refuse with `handlers.cases.refusal.Refusal` instead.
+    """
+
+    def __init__(self, reason: str, key: str = "desk.refused") -> None:
+        super().__init__(key)
+        self.reason = reason

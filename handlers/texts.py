@@ -82,6 +82,24 @@ _ZH: Final[dict[str, str]] = {
         "您的{type}已受理，工单号：{number}\n"
         "已派往：{unit}。处理进展会在这里通知您，可随时发送 /status {number} 查询。"
     ),
+    "intake.description_kept": "已收到您的描述，已为您保存。",
+    "intake.already_filed": (
+        "您的诉求已经提交，工单号：{number}。可发送 /status {number} 查询进度。"
+    ),
+    "refusal.not_found": "未找到该工单。",
+    "refusal.not_your_unit": "该工单不属于本单位，无法操作。",
+    "refusal.stale": "这张卡片已过期，工单已有新进展，请以最新消息为准。",
+    "refusal.wrong_state": "工单状态已变（现为：{state}），该操作不再适用。",
+    "refusal.forbidden": "无法执行该操作。",
+    "refusal.return_window_closed": "已超过退单时限（{deadline}），本单位需办理该工单。",
+    "refusal.extension_too_late": "办理时限已过，不能再申请延期。",
+    "refusal.extension_pending": "该工单已有待审批的延期申请。",
+    "refusal.extension_cap": "该工单已达到延期上限（{cap}个工作日），不能再申请。",
+    "refusal.bad_days": "请输入 1 到 {left} 之间的整数。",
+    "refusal.already_decided": "该延期申请已经处理过了。",
+    "refusal.already_rated": "该工单已经评价过了，谢谢！",
+    "refusal.unknown_unit": "没有这个单位，请从列表中选择。",
+    "refusal.bad_input": "内容为空或太长，请重新输入。",
     "submitted_pending": (
         "您的{type}已受理，工单号：{number}\n"
         "话务员将尽快为您派单，进展会在这里通知您，可随时发送 /status {number} 查询。"
@@ -403,6 +421,26 @@ _EN: Final[dict[str, str]] = {
         "Your {type} is registered as case {number}.\nSent to: {unit}. We will tell you of "
         "every step here; /status {number} shows progress."
     ),
+    "intake.description_kept": "Got your description; it is saved.",
+    "intake.already_filed": (
+        "Your request was already filed as case {number}. Send /status {number} to follow it."
+    ),
+    "refusal.not_found": "No such case.",
+    "refusal.not_your_unit": "This case does not belong to your unit.",
+    "refusal.stale": "This card is out of date: the case has moved on. Use the newest message.",
+    "refusal.wrong_state": "The case has moved on (now: {state}); this action no longer applies.",
+    "refusal.forbidden": "That action is not allowed.",
+    "refusal.return_window_closed": (
+        "The return window closed at {deadline}; your unit must handle this case."
+    ),
+    "refusal.extension_too_late": "The handling deadline has passed; no extension now.",
+    "refusal.extension_pending": "An extension request for this case is awaiting a decision.",
+    "refusal.extension_cap": "This case has reached the extension cap ({cap} working days).",
+    "refusal.bad_days": "Please type a whole number from 1 to {left}.",
+    "refusal.already_decided": "That extension request was already decided.",
+    "refusal.already_rated": "This case was already rated, thank you!",
+    "refusal.unknown_unit": "No such unit; please choose one from the list.",
+    "refusal.bad_input": "The text is empty or too long; please type it again.",
     "submitted_pending": (
         "Your {type} is registered as case {number}.\nA dispatcher will assign it shortly; "
         "/status {number} shows progress."

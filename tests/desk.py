@@ -11,11 +11,10 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import App
-from handlers.cases import filing
+from handlers.cases import commands as cmd
 from handlers.conversation.messages import Inbound, Outbound
-from handlers.conversation.turn import Turn
-from handlers.resident.draft import DraftState
 from storage.models import Case, OutboxMessage
+from storage.residents import ensure_resident_id
 from storage.staff import create_invite
 from tests.support import ResidentClient, texts
 
@@ -92,20 +91,24 @@ async def file_case(app: App, description: str = CLEAR, *, user_id: str = "r1") 
 
 async def file_pending(app: App, *, user_id: str = "r1") -> str:
     """A case the router could not place (待派单), filed as intake would file it."""
-    state = DraftState(
-        request_type="question",
-        description="我想问一下这个事情应该找谁办理比较好",
-        decision={
-            "unit": None,
-            "category": "社会保障",
-            "alternatives": [{"unit": "区民政局"}, {"unit": "区人力资源和社会保障局"}],
-        },
-        anonymous=True,
-    )
-    inbound = Inbound(channel="telegram", user_id=user_id, chat_id=user_id)
+    now = app.deps.clock.now()
     async with app.sessionmaker() as session, session.begin():
-        turn = Turn(session=session, inbound=inbound, now=app.deps.clock.now())
-        case = await filing.file_case(turn=turn, deps=app.deps, state=state)
+        resident_id = await ensure_resident_id(
+            session=session, channel="telegram", external_id=user_id, chat_id=user_id, now=now
+        )
+        filing = cmd.NewCase(
+            resident_id=resident_id,
+            channel="telegram",
+            request_type="question",
+            description="我想问一下这个事情应该找谁办理比较好",
+            decision={
+                "unit": None,
+                "category": "社会保障",
+                "alternatives": [{"unit": "区民政局"}, {"unit": "区人力资源和社会保障局"}],
+            },
+        )
+        ctx = cmd.CommandContext(session, app.deps, now)
+        case = await cmd.file_case(ctx, cmd.Actor.of_resident(resident_id), filing)
         return case.number
 
 

@@ -70,14 +70,15 @@ async def test_complaint_end_to_end_is_stored_and_routed(app: App, router: Route
     async with app.sessionmaker() as session:
         case = (await session.execute(select(Case))).scalar_one()
         events = (await session.execute(select(CaseEvent).order_by(CaseEvent.id))).scalars().all()
-        drafts = (await session.execute(select(func.count()).select_from(Draft))).scalar_one()
+        drafts = (await session.execute(select(Draft))).scalars().all()
     assert case.number == number.group(0)
     assert case.state == CaseState.DISPATCHED
     assert case.unit_name == expected.unit and case.category == expected.category
     assert case.contact_phone == "13912345678" and not case.anonymous
     assert not case.share_identity
     assert [e.action for e in events] == ["submitted", "dispatched"]
-    assert drafts == 0
+    # Only the finished dialog is kept, to answer a second 提交 with the number.
+    assert [d.step for d in drafts] == ["intake:filed"]
 
 
 async def test_place_is_asked_when_the_text_names_none(app: App) -> None:
@@ -185,12 +186,37 @@ async def _finish(client: ResidentClient) -> None:
 
 
 async def test_free_text_first_is_kept_as_description(app: App) -> None:
-    """Typing the problem straight away keeps it; the bot only asks for the type."""
+    """Typing the problem straight away keeps it and says so; when the text plainly is a
+    complaint, the type is not asked at all."""
     client = ResidentClient(app.conversation)
     await client.send(CLEAR)
-    assert "诉求类型" in client.text()
-    await client.click("投诉")
+    assert "已收到您的描述" in client.text()
+    assert "诉求类型" not in client.text()
+    assert "照片" in client.text()  # description and place known: on to photos
+
+
+async def test_free_text_that_may_not_be_a_complaint_asks_the_type(app: App) -> None:
+    """A first message that reads as a question is kept too, but the type is asked."""
+    client = ResidentClient(app.conversation)
+    await client.send("请问建宁路的路灯坏了应该找哪个部门？")
+    assert "已收到您的描述" in client.text() and "诉求类型" in client.text()
+    await client.click("咨询")
     assert "照片" in client.text()
+
+
+async def test_second_submit_press_answers_with_the_case_number(app: App) -> None:
+    """提交 pressed again on a summary already filed answers with the number, files nothing."""
+    client = ResidentClient(app.conversation)
+    await client.send(CLEAR)
+    if "照片" in client.text():
+        await client.click("跳过")
+    await client.click("匿名")
+    number = NUMBER.search(texts(await client.click("提交")))
+    assert number is not None
+    again = texts(await client.press("submit"))
+    assert number.group(0) in again and "已经提交" in again
+    async with app.sessionmaker() as session:
+        assert (await session.execute(select(func.count()).select_from(Case))).scalar_one() == 1
 
 
 async def test_photos_are_kept_up_to_the_limit(app: App) -> None:

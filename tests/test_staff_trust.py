@@ -78,7 +78,9 @@ async def test_forged_buttons_change_nothing_and_are_logged(
 
     with caplog.at_level(logging.WARNING, logger="handlers.desk.workdesk"):
         await outsider.press(sign)
-        assert outsider.text() == "无法执行该操作。"
+        # Told why, as the button's own pop-up (never a message posted into a group).
+        assert outsider.text() == "该工单不属于本单位，无法操作。"
+        assert outsider.last[-1].notice
         resident = Person(app, "r1")
         await resident.press(sign)
         assert resident.text() == "无法执行该操作。"

@@ -50,7 +50,7 @@ async def test_approved_extension_moves_the_deadline_and_tells_the_resident(
     assert any("延期已批准" in m.payload["text"] for m in await outbox(app, "s1"))
 
     await supervisor.press(button(request.payload, "批准"))  # a replay
-    assert supervisor.text() == "无法执行该操作。"
+    assert supervisor.text() == "该延期申请已经处理过了。"
     assert (await case_by_number(app, number)).handle_deadline == after
 
 

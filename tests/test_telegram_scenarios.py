@@ -212,16 +212,19 @@ async def test_forged_and_stale_callbacks_are_refused(
     async def refused(party: Party, data: str, message_id: int | None = None) -> str:
         answered = len(sc.api.calls_to("answerCallbackQuery"))
         said = await party.press_data(data, message_id=message_id)
-        assert len(sc.api.calls_to("answerCallbackQuery")) == answered + 1  # no spinner left
+        answers = sc.api.calls_to("answerCallbackQuery")
+        assert len(answers) == answered + 1  # no spinner left
+        assert said == []  # the refusal is the button's pop-up, never a chat message
         assert await counts(sc.app) == before
         case = await case_of(sc.app, number)
         assert (case.state, case.version) == (CaseState.DISPATCHED, version)
-        return texts(said)
+        return str(answers[-1].params.get("text"))
 
     assert await refused(resident, sign) == REFUSED
-    assert await refused(outsider, sign) == REFUSED
-    assert await refused(outsider, sign.replace("sign", "done")) == REFUSED
-    assert await refused(staff, "s:sign:9999:1") == REFUSED  # no such case
+    # Staff of another unit are told why.
+    assert await refused(outsider, sign) == "该工单不属于本单位，无法操作。"
+    assert await refused(outsider, sign.replace("sign", "done")) == "该工单不属于本单位，无法操作。"
+    assert await refused(staff, "s:sign:9999:1") == "未找到该工单。"  # no such case
     assert staff.new() == [] and resident.new() == []  # nobody else heard of it
 
     await staff.press("签收")
@@ -229,8 +232,8 @@ async def test_forged_and_stale_callbacks_are_refused(
     assert signed[1] > before[1]
     before, version = signed, version + 1
     assert (await case_of(sc.app, number)).version == version
-    stale = await staff.press_data(sign, message_id=card_id)  # the first card's button again
-    assert "过期" in texts(stale)
+    await staff.press_data(sign, message_id=card_id)  # the first card's button again
+    assert "过期" in str(sc.api.calls_to("answerCallbackQuery")[-1].params.get("text"))
     assert await counts(sc.app) == before
     case = await case_of(sc.app, number)
     assert (case.state, case.version) == (CaseState.ACCEPTED, version)

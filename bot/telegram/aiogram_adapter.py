@@ -46,6 +46,7 @@ from bot.telegram.base import (
     TelegramChannelBase,
     WebhookSite,
 )
+from bot.telegram.callbacks import CallbackAnswer
 from bot.telegram.parse import inbound_from_callback, inbound_from_message
 from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep
 from bot.telegram.throttle import RateLimits
@@ -109,14 +110,11 @@ class AiogramChannel(TelegramChannelBase):
             await self.bridge.handle(inbound)
 
     async def _on_callback(self, callback_query: CallbackQuery, event_update: Update) -> None:
-        # Answer first: the client shows a spinner until then, and the core may take a while.
-        try:
-            await callback_query.answer()
-        except Exception as exc:  # a late or repeated answer must not cost the press itself
-            log.warning("telegram: answerCallbackQuery failed: %r", exc)
+        answer = CallbackAnswer(callback_query.answer)
         inbound = inbound_from_callback(event_update.update_id, callback_query)
         if inbound is not None:
-            await self.bridge.handle(inbound)
+            await self.bridge.handle(inbound, notice=answer.notice)
+        await answer.finish()
 
     # -- lifecycle ------------------------------------------------------------------------
 

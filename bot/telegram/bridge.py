@@ -41,6 +41,8 @@ class KeyedLocks:
 
 
 Deliver = Callable[[str, Outbound], Awaitable[SentResult]]
+# Answers the pressed button itself (answerCallbackQuery with a pop-up text).
+Notice = Callable[[str], Awaitable[None]]
 
 
 class CoreBridge:
@@ -75,18 +77,22 @@ class CoreBridge:
             return False
         return True
 
-    async def handle(self, inbound: Inbound) -> None:
-        """Never raises: a failing core is logged and answered with an apology."""
+    async def handle(self, inbound: Inbound, notice: Notice | None = None) -> None:
+        """Never raises: a failing core is logged and answered with an apology.
+
+        `notice` answers a pressed button: replies the core marks as notices go there (a
+        pop-up only the presser sees) instead of into the chat, which may be a unit's group.
+        """
         self._in_flight += 1
         self._idle.clear()
         try:
-            await self._turn(inbound)
+            await self._turn(inbound, notice)
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._idle.set()
 
-    async def _turn(self, inbound: Inbound) -> None:
+    async def _turn(self, inbound: Inbound, notice: Notice | None) -> None:
         chat_id = inbound.chat_id or inbound.user_id
         async with self._turns.hold(inbound.user_id):
             try:
@@ -100,6 +106,9 @@ class CoreBridge:
                 )
                 replies = [Outbound(APOLOGY)]
             for reply in replies:
+                if reply.notice and notice is not None:
+                    await notice(reply.text)
+                    continue
                 try:
                     await self._deliver(chat_id, reply)
                 except DeliveryError as exc:

@@ -45,6 +45,7 @@ from bot.telegram.base import (
     TelegramChannelBase,
     WebhookSite,
 )
+from bot.telegram.callbacks import CallbackAnswer
 from bot.telegram.parse import inbound_from_callback, inbound_from_message
 from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep
 from bot.telegram.throttle import RateLimits
@@ -112,14 +113,11 @@ class PtbChannel(TelegramChannelBase):
             await self.bridge.handle(inbound)
 
     async def _on_callback(self, update_id: int, query: CallbackQuery) -> None:
-        # Answer first: the client shows a spinner until then, and the core may take a while.
-        try:
-            await query.answer()
-        except Exception as exc:  # a late or repeated answer must not cost the press itself
-            log.warning("telegram: answerCallbackQuery failed: %r", exc)
+        answer = CallbackAnswer(query.answer)
         inbound = inbound_from_callback(update_id, query)
         if inbound is not None:
-            await self.bridge.handle(inbound)
+            await self.bridge.handle(inbound, notice=answer.notice)
+        await answer.finish()
 
     # -- lifecycle ------------------------------------------------------------------------
 

@@ -1,8 +1,7 @@
-"""What every action on a case shares: refusing what is not allowed, moving state, logging it.
+"""The low-level writes of a case: move state, bump the version, log an event.
 
-A `Refused` is answered with a short text and logged as a warning by the desk; the transaction
-still commits (the refusal changed nothing, and the inbound message id stays recorded, so a
-replayed delivery is not handled twice).
+Private to `handlers.cases`: every other module changes a case through the case commands
+(`handlers.cases.commands`), which check permission, state and version before calling these.
 """
 
 from __future__ import annotations
@@ -12,46 +11,23 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.errors import UserError
+from handlers.cases.refusal import Refusal, RefusalCode
 from handlers.policy.lifecycle import can_move
 from storage.cases import add_event
-from storage.models import Case, CaseEvent, StaffMember
-
-
-class Refused(UserError):
-    """A request the sender may not make, or no longer: forged, replayed or out of date."""
-
-    def __init__(self, reason: str, key: str = "desk.refused") -> None:
-        super().__init__(key)
-        self.reason = reason
-
-
-def actor_of(member: StaffMember) -> tuple[str, str]:
-    """The (actor_kind, actor_id) a staff member's events are written with."""
-    kind = member.role if member.role in ("dispatcher", "supervisor") else "staff"
-    return kind, str(member.id)
-
-
-def check_card(case: Case | None, *, version: int | None, states: set[str]) -> Case:
-    """The case behind a pressed button, if the button still fits it; Refused otherwise."""
-    if case is None:
-        raise Refused("no such case")
-    if version is None or case.version != version:
-        raise Refused(f"stale card v{version}, case is v{case.version}", key="desk.stale")
-    if case.state not in states:
-        raise Refused(f"state {case.state} does not allow this")
-    return case
-
-
-def check_unit(case: Case, member: StaffMember) -> None:
-    if member.role not in ("staff", "head") or case.unit_name != member.unit_name:
-        raise Refused(f"case of {case.unit_name} pressed by {member.role} of {member.unit_name}")
+from storage.models import Case, CaseEvent
 
 
 def check_move(case: Case, to_state: str) -> None:
-    """Refused unless the case may go to `to_state` now."""
+    """Refusal unless the case may go to `to_state` now."""
     if not can_move(case.state, to_state):
-        raise Refused(f"transition {case.state} -> {to_state} not allowed")
+        raise Refusal(
+            RefusalCode.WRONG_STATE, f"transition {case.state} -> {to_state}", state=case.state
+        )
+
+
+def bump(case: Case) -> None:
+    """A new version: cards and buttons showing an older one go stale, timers are planned again."""
+    case.version += 1
 
 
 async def move(
@@ -101,7 +77,7 @@ def change_state(
     check_move(case, to_state)
     from_state = case.state
     case.state = to_state
-    case.version += 1
+    bump(case)
     return _log(session, case, now, actor, action, (from_state, to_state), note, data)
 
 

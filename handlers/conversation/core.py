@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from handlers.context import CoreDeps
+from handlers.conversation.dialogs import CASE, INTAKE, open_dialog
 from handlers.conversation.flood import FloodGuard, Verdict
 from handlers.conversation.messages import Inbound, Outbound
 from handlers.conversation.payloads import RESIDENT, parse
@@ -21,9 +22,9 @@ from handlers.desk.workdesk import WorkDesk
 from handlers.errors import UserError
 from handlers.followup.feedback import FeedbackDesk
 from handlers.followup.payloads import is_feedback
-from handlers.resident.cases import PENDING_PREFIX, TRIAGE_ACTIONS, ResidentCases
+from handlers.resident.cases import TRIAGE_ACTIONS, ResidentCases
 from handlers.resident.draft import DraftState
-from handlers.resident.intake import Intake
+from handlers.resident.intake import FILED, Intake
 from handlers.resident.queries import ResidentQueries
 from storage.identity import Identity, claim_and_identify, load_identity
 from storage.outbox import release_held
@@ -115,10 +116,18 @@ class Conversation:
         # Staff, dispatchers, supervisors, group chats and desk buttons: never the intake dialog.
         if await self.desk.handle(turn, identity.member):
             return
-        row = identity.draft
-        # A pending message about a filed case (补充, or "add or new?") is not an intake draft.
-        pending = row if row is not None and row.step.startswith(PENDING_PREFIX) else None
-        state = DraftState.from_json(row.step, row.data) if row and not pending else None
+        dialog = open_dialog(identity.draft)
+        # A pending message about a filed case (补充, or "add or new?") is not an intake draft,
+        # nor is an intake already submitted (kept to answer a repeated 提交 with the number).
+        pending = dialog if dialog is not None and dialog.dialog is CASE else None
+        filed = (
+            dialog
+            if dialog is not None and dialog.dialog is INTAKE and dialog.step == FILED
+            else None
+        )
+        state = None
+        if dialog is not None and dialog.dialog is INTAKE and filed is None:
+            state = DraftState.from_json(dialog.step, dialog.data)
         text = (inbound.text or "").strip()
         payload = parse(inbound.choice or "")
         try:
@@ -126,17 +135,20 @@ class Conversation:
                 raise UserError("err.unsupported")
             if inbound.choice is None and text.startswith("/"):
                 await self._command(turn, text, state, pending=pending is not None)
+            elif filed is not None and self.intake.is_summary_button(inbound.choice):
+                self.intake.answer_filed(turn, filed.data)
             elif pending is not None and (
                 inbound.choice is None or (payload and payload.action in TRIAGE_ACTIONS)
             ):
                 new_text = await self.resident_cases.resume_pending(
-                    turn, pending.step, dict(pending.data)
+                    turn, pending.step, pending.data
                 )
                 if new_text is not None:
                     await self.intake.begin(turn, first_text=new_text)
             elif payload and payload.prefix == RESIDENT:
                 # A button under a notification about a filed case; any draft stays as it was.
-                await self.resident_cases.press(turn, payload, draft_open=row is not None)
+                open_now = dialog is not None and filed is None
+                await self.resident_cases.press(turn, payload, draft_open=open_now)
                 if state is not None:
                     self.intake.prompt_again(turn, state)
             elif inbound.choice is not None and is_feedback(inbound.choice):

@@ -67,6 +67,9 @@ class Outbound:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     photos: tuple[str, ...] = field(default=())
+    # An answer to a pressed button rather than a message (Telegram: answerCallbackQuery's
+    # pop-up), so a refusal in a unit's group is seen by the presser alone. Never queued.
+    notice: bool = False
 
     def all_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]

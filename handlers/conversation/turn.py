@@ -20,3 +20,8 @@ class Turn:
 
     def say(self, text: str, buttons: Sequence[Sequence[Button]] = ()) -> None:
         self.replies.append(Outbound(text=text, buttons=tuple(tuple(row) for row in buttons)))
+
+    def say_notice(self, text: str) -> None:
+        """A short answer to the pressed button itself (Telegram: the callback's pop-up), never
+        a message posted into the chat; channels without pop-ups show it as a message."""
+        self.replies.append(Outbound(text=text, notice=True))

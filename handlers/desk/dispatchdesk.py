@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import logging
 
-from handlers.cases.dispatching import dispatch_case
-from handlers.cases.events import Refused, actor_of, check_card
+from handlers.cases import commands as cmd
+from handlers.cases.commands import Actor, CommandContext
 from handlers.context import CoreDeps
 from handlers.conversation import payloads as p
 from handlers.conversation.turn import Turn
 from handlers.desk.cards import Cards
+from handlers.errors import Refused
 from handlers.policy.lifecycle import CaseState
 from storage.casequeries import cases_in_states
-from storage.cases import get_case_for_update
-from storage.examples import SOURCE_DISPATCHER, add_example
 from storage.models import Case, StaffMember
 from storage.units import active_units
 
@@ -55,13 +54,15 @@ class DispatchDesk:
             raise Refused("unknown dispatcher action")
 
     async def _case(self, turn: Turn, payload: p.Payload) -> Case:
-        case_id = payload.int_field(0)
-        case = None
-        if case_id is not None:
-            case = await get_case_for_update(session=turn.session, case_id=case_id)
-        return check_card(
-            case, version=payload.int_field(1), states={CaseState.PENDING_DISPATCH.value}
-        )
+        """The case a menu button names, if it still waits for dispatch at the version shown."""
+        case = await turn.session.get(Case, payload.int_field(0) or 0)
+        if case is None:
+            raise Refused("no such case")
+        if case.version != payload.int_field(1):
+            raise Refused(f"stale card, case is v{case.version}", key="desk.stale")
+        if case.state != CaseState.PENDING_DISPATCH.value:
+            raise Refused(f"state {case.state} is not waiting for dispatch")
+        return case
 
     async def _menu(self, turn: Turn, case: Case, page: str) -> None:
         kind = "subdistrict" if page == "s" else "department"
@@ -75,28 +76,8 @@ class DispatchDesk:
         matches = [name for name in units if p.unit_key(name) == key]
         if len(matches) != 1:
             raise Refused(f"unit key {key!r} matches {len(matches)} units")
-        unit = matches[0]
-        routed = (case.routing or {}).get("unit")
-        if unit != routed:
-            add_example(
-                session=turn.session,
-                text=case.description,
-                unit=unit,
-                category=case.category,
-                subcategory=case.subcategory,
-                source=SOURCE_DISPATCHER,
-                case_id=case.id,
-                now=turn.now,
-            )
-        await dispatch_case(
-            session=turn.session,
-            deps=self.deps,
-            case=case,
-            unit=unit,
-            now=turn.now,
-            actor=actor_of(member),
-            action="assigned",
-            data={"routed": routed},
+        ctx = CommandContext(turn.session, self.deps, turn.now)
+        await cmd.assign(
+            ctx, Actor.of_staff(member), case.id, version=case.version, unit=matches[0]
         )
-        log.info("case %s assigned to %s by staff %s", case.number, unit, member.id)
-        turn.say(self.t("dispatch.assigned", number=case.number, unit=unit))
+        turn.say(self.t("dispatch.assigned", number=case.number, unit=matches[0]))

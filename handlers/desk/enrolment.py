@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from handlers.cases.events import Refused
 from handlers.context import CoreDeps
 from handlers.conversation.turn import Turn
-from handlers.errors import UserError
+from handlers.errors import Refused, UserError
 from storage.staff import bind_unit_chat, enrol_staff, redeem_invite
 
 log = logging.getLogger(__name__)

@@ -1,9 +1,5 @@
-"""The supervisor (督查员): overdue cases, figures, and deciding extension requests (延期审批).
-
-An approval moves the handling deadline (capped over the case's life), bumps the case version
-(the unit's old card goes stale; a fresh one is pushed) and tells the resident the new date and
-the reason. A denial tells the staff member who asked.
-"""
+"""The supervisor (督查员) in chat: overdue cases, figures, and the buttons deciding extension
+requests (延期审批), which call the `decide_extension` command."""
 
 from __future__ import annotations
 
@@ -11,21 +7,17 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from handlers.cases import notify
-from handlers.cases.events import Refused, actor_of, record
-from handlers.cases.extensions import APPROVED, DENIED, REQUESTED, extension_status
+from handlers.cases import commands as cmd
+from handlers.cases.commands import Actor, CommandContext
 from handlers.context import CoreDeps
-from handlers.conversation.messages import Outbound
 from handlers.conversation.payloads import Payload
 from handlers.conversation.turn import Turn
 from handlers.desk.cards import Cards
-from handlers.errors import UserError
+from handlers.errors import Refused, UserError
 from handlers.policy.lifecycle import CaseState
-from handlers.policy.sla import SlaError, extend
 from handlers.report import build_report, format_report
 from storage.casequeries import overdue_cases
-from storage.cases import get_case_for_update
-from storage.models import Case, CaseEvent, StaffMember
+from storage.models import Case, StaffMember
 
 log = logging.getLogger(__name__)
 
@@ -98,115 +90,15 @@ class SupervisorDesk:
 
     async def press(self, turn: Turn, member: StaffMember, payload: Payload) -> None:
         """v:ok:<event_id> approves, v:no:<event_id> denies an extension request."""
-        if member.role != "supervisor":
-            raise Refused(f"supervisor button pressed by {member.role}")
         if payload.action not in ("ok", "no"):
             raise Refused("unknown supervisor action")
-        request_id = payload.int_field(0)
-        request = await turn.session.get(CaseEvent, request_id) if request_id else None
-        if request is None or request.action != REQUESTED:
-            raise Refused(f"no extension request {request_id}")
-        case = await get_case_for_update(session=turn.session, case_id=request.case_id)
-        assert case is not None
-        status = await extension_status(session=turn.session, case_id=case.id)
-        if request.id in status.decided:
-            raise Refused(f"extension request {request.id} already decided")
-        if case.state not in HANDLING or case.unit_name != request.data.get("unit"):
-            raise Refused(f"case {case.number} moved on since the request")
-        if payload.action == "ok":
-            await self._approve(turn, member, case, request, status.granted_days)
+        approve = payload.action == "ok"
+        ctx = CommandContext(turn.session, self.deps, turn.now)
+        case = await cmd.decide_extension(
+            ctx, Actor.of_staff(member), payload.int_field(0), approve=approve
+        )
+        if approve:
+            when = self.cards.local(case.handle_deadline)
+            turn.say(self.t("super.ext_approved", number=case.number, deadline=when))
         else:
-            await self._deny(turn, member, case, request)
-
-    async def _approve(
-        self, turn: Turn, member: StaffMember, case: Case, request: CaseEvent, granted: int
-    ) -> None:
-        days = int(request.data.get("days", 0))
-        assert case.handle_deadline is not None
-        try:
-            deadline = extend(
-                self.deps.calendar,
-                self.deps.sla,
-                case.handle_deadline,
-                days,
-                already_extended=granted,
-            )
-        except SlaError as error:
-            raise Refused(str(error)) from error
-        reason = request.note or ""
-        await record(
-            session=turn.session,
-            case=case,
-            now=turn.now,
-            actor=actor_of(member),
-            action=APPROVED,
-            note=reason,
-            data={"request": request.id, "days": days, "deadline": deadline.isoformat()},
-        )
-        case.handle_deadline = deadline
-        # A moved deadline is a new plan: the version bump re-arms the reminder sweep (issue 4)
-        # and makes the unit's old card stale, so a fresh one goes out below.
-        case.version += 1
-        now, stamp, when = turn.now, notify.version_stamp(case), self.cards.local(deadline)
-        session = turn.session
-        await notify.push(
-            session=session,
-            case=case,
-            kind=notify.RESIDENT_STEP,
-            stamp=stamp,
-            recipients=await notify.resident_recipient(session=session, case=case),
-            message=Outbound(
-                self.t("resident.extended", number=case.number, deadline=when, reason=reason)
-            ),
-            now=now,
-        )
-        card = self.cards.staff_card(case, now=now)
-        await notify.push(
-            session=session,
-            case=case,
-            kind=notify.EXTENSION_DECIDED,
-            stamp=stamp,
-            recipients=await self._requester(turn, request),
-            message=Outbound(
-                self.t("staff.ext_approved", number=case.number, deadline=when) + "\n" + card.text,
-                buttons=card.buttons,
-            ),
-            now=now,
-        )
-        turn.say(self.t("super.ext_approved", number=case.number, deadline=when))
-
-    async def _deny(self, turn: Turn, member: StaffMember, case: Case, request: CaseEvent) -> None:
-        event = await record(
-            session=turn.session,
-            case=case,
-            now=turn.now,
-            actor=actor_of(member),
-            action=DENIED,
-            data={"request": request.id, "days": request.data.get("days")},
-        )
-        await notify.push(
-            session=turn.session,
-            case=case,
-            kind=notify.EXTENSION_DECIDED,
-            stamp=notify.event_stamp(event.id),
-            recipients=await self._requester(turn, request),
-            message=Outbound(
-                self.t(
-                    "staff.ext_denied",
-                    number=case.number,
-                    deadline=self.cards.local(case.handle_deadline),
-                )
-            ),
-            now=turn.now,
-        )
-        turn.say(self.t("super.ext_denied", number=case.number))
-
-    async def _requester(self, turn: Turn, request: CaseEvent) -> list[notify.Recipient]:
-        """The staff member who asked, if still active (else the unit: someone must know)."""
-        member = None
-        if request.actor_id and request.actor_id.isdigit():
-            member = await turn.session.get(StaffMember, int(request.actor_id))
-        if member is not None and member.active:
-            return [notify.Recipient(member.channel, member.external_id)]
-        unit = str(request.data.get("unit") or "")
-        return await notify.unit_recipients(session=turn.session, unit=unit)
+            turn.say(self.t("super.ext_denied", number=case.number))

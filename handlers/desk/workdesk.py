@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import logging
 
-from handlers.cases.events import Refused
+from handlers.cases.commands import Refusal
 from handlers.context import CoreDeps
 from handlers.conversation import payloads as p
+from handlers.conversation.dialogs import STAFF, OpenDialog, open_dialog
 from handlers.conversation.turn import Turn
 from handlers.desk.deskviews import DeskViews
 from handlers.desk.dispatchdesk import DispatchDesk
 from handlers.desk.enrolment import Enrolment, in_group
 from handlers.desk.supervisordesk import SupervisorDesk
-from handlers.desk.unitdesk import CARD_ACTIONS, STEP_PREFIX, UnitDesk
-from handlers.errors import UserError
+from handlers.desk.unitdesk import CARD_ACTIONS, UnitDesk
+from handlers.errors import Refused, UserError
 from handlers.validation import mask_personal_data
 from storage.drafts import load_draft
-from storage.models import Draft, StaffMember
+from storage.models import StaffMember
 from storage.staff import UNIT_ROLES
 
 log = logging.getLogger(__name__)
@@ -68,9 +69,15 @@ class WorkDesk:
             if member is None:
                 return self._outsider(turn)
             await self._member(turn, member, command, argument)
+        except Refusal as refusal:
+            self._log_refusal(turn, refusal.detail)
+            values = dict(refusal.values)
+            if "state" in values:
+                values["state"] = self.t(f"state.{values['state']}")
+            self._refuse(turn, self.t(f"refusal.{refusal.code.value}", **values))
         except Refused as refusal:
             self._log_refusal(turn, refusal.reason)
-            turn.say(self.t(refusal.key))
+            self._refuse(turn, self.t(refusal.key))
         except UserError as error:
             turn.say(self.t(error.key, **error.values))
         return True
@@ -103,7 +110,7 @@ class WorkDesk:
             elif parsed.prefix == p.SUPERVISOR:
                 await self.supervise.press(turn, member, parsed)
             elif parsed.prefix == p.STAFF and draft is not None:
-                await self.unit.resume(turn, member, draft)
+                await self.unit.resume(turn, member, draft.step, draft.data)
             else:
                 raise Refused("button not offered to this member now")
             return
@@ -111,7 +118,7 @@ class WorkDesk:
             if not in_group(turn):
                 raise UserError("err.unsupported")
         elif draft is not None:
-            await self.unit.resume(turn, member, draft)
+            await self.unit.resume(turn, member, draft.step, draft.data)
         elif not in_group(turn):
             # Staff talk among themselves in their group; only a private chat gets the help.
             self._help(turn, member)
@@ -140,13 +147,22 @@ class WorkDesk:
         else:
             raise UserError("desk.unknown_command", command=f"/{command}"[:32])
 
-    async def _staff_draft(self, turn: Turn) -> Draft | None:
+    async def _staff_draft(self, turn: Turn) -> OpenDialog | None:
         """The member's desk input in progress (an old resident draft of theirs is not one)."""
         inbound = turn.inbound
-        draft = await load_draft(
+        row = await load_draft(
             session=turn.session, channel=inbound.channel, user_id=inbound.user_id
         )
-        return draft if draft is not None and draft.step.startswith(STEP_PREFIX) else None
+        dialog = open_dialog(row)
+        return dialog if dialog is not None and dialog.dialog is STAFF else None
+
+    def _refuse(self, turn: Turn, text: str) -> None:
+        """A refusal answers the button itself (a pop-up on Telegram), so a press in a unit's
+        group never posts into the group; a typed command gets a message."""
+        if turn.inbound.choice is not None:
+            turn.say_notice(text)
+        else:
+            turn.say(text)
 
     def _help(self, turn: Turn, member: StaffMember) -> None:
         key = "staff" if member.role in UNIT_ROLES else member.role

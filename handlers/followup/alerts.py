@@ -12,12 +12,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.cases import notify
+from handlers.cases.commands import CommandContext, record_timer
 from handlers.context import CoreDeps
 from handlers.conversation.messages import Outbound
-from handlers.followup import recipients as who
-from handlers.followup.outbox import queue, stamp_of
 from handlers.followup.timers import Timer, TimerKind
-from storage.cases import add_event
 from storage.models import Case
 
 
@@ -56,51 +55,36 @@ class SlaAlerts:
         kind, deadline = timer.kind, timer.deadline
         values = self._values(case, deadline)
         unit = case.unit_name or ""
-        sends: list[tuple[list[who.Recipient], str]] = []
+        sends: list[tuple[list[notify.Recipient], str]] = []
         skipped = False
         if kind is TimerKind.SIGN_REMIND:
-            case.sign_reminded_for = deadline
             skipped = now >= deadline
             if not skipped:
-                sends.append((await who.unit_staff(session, unit), "fu.sign_remind"))
+                sends.append((await notify.unit_staff(session, unit), "fu.sign_remind"))
         elif kind is TimerKind.SIGN_OVERDUE:
-            case.sign_alerted_for = deadline
-            sends.append((await who.supervisors(session), "fu.sign_overdue"))
+            sends.append((await notify.supervisors(session), "fu.sign_overdue"))
         elif kind is TimerKind.WARN:
-            case.warned_for = deadline
             skipped = now >= deadline
             if not skipped:
-                sends.append((await who.handling_staff(session, case), "fu.warn"))
+                sends.append((await notify.handling_staff(session, case), "fu.warn"))
         elif kind is TimerKind.OVERDUE:
-            case.overdue_alerted_for = deadline
-            sends.append((await who.unit_heads(session, unit), "fu.overdue_head"))
-            sends.append((await who.supervisors(session), "fu.overdue_supervisor"))
+            sends.append((await notify.unit_heads(session, unit), "fu.overdue_head"))
+            sends.append((await notify.supervisors(session), "fu.overdue_supervisor"))
         elif kind is TimerKind.ESCALATE:
-            case.escalated_for = deadline
-            sends.append((await who.supervisors(session), "fu.escalate"))
+            sends.append((await notify.supervisors(session), "fu.escalate"))
         else:
             raise ValueError(f"not an SLA timer: {kind}")
         messages = 0
         for recipients, key in sends:
-            messages += await queue(
+            name = f"{kind.value}.{key.rsplit('_', 1)[-1]}" if len(sends) > 1 else kind.value
+            messages += await notify.tell(
                 session=session,
-                kind=f"{kind.value}.{key.rsplit('_', 1)[-1]}" if len(sends) > 1 else kind.value,
+                kind=f"fu:{name}",
                 case_id=case.id,
-                stamp=stamp_of(deadline),
+                stamp=notify.time_stamp(deadline),
                 recipients=recipients,
                 message=Outbound(self.t(key, **values)),
                 now=now,
             )
-        add_event(
-            session=session,
-            case=case,
-            at=now,
-            actor_kind="system",
-            actor_id=None,
-            action=f"{kind.value}_skipped" if skipped else kind.value,
-            from_state=None,
-            to_state=None,
-            note=None,
-            data={"deadline": deadline.isoformat(), "due_at": timer.at.isoformat()},
-        )
+        record_timer(CommandContext(session, self.deps, now), case, timer, skipped=skipped)
         return Fired(case.number, kind.value, timer.at, messages, skipped)

@@ -7,16 +7,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.cases import notify
+from handlers.cases.commands import CommandContext, auto_close, callback_sent
 from handlers.context import CoreDeps
 from handlers.conversation.messages import Button, Outbound
-from handlers.followup import recipients as who
 from handlers.followup.alerts import Fired
-from handlers.followup.outbox import queue, stamp_of
-from handlers.followup.payloads import RESOLVED_ANSWERS, UNRATED, resolved_button
+from handlers.followup.payloads import RESOLVED_ANSWERS, resolved_button
 from handlers.followup.timers import Timer
-from handlers.followup.transitions import close_case
 from handlers.policy.lifecycle import CaseState
-from storage.cases import add_event
 from storage.models import Case, CaseEvent
 
 
@@ -51,30 +49,16 @@ class Callbacks:
 
     async def send(self, session: AsyncSession, case: Case, timer: Timer, now: datetime) -> Fired:
         """Ask the resident "resolved?"; the satisfaction question follows their answer."""
-        case.callback_for = timer.deadline
-        case.callback_sent_at = now
-        case.feedback_resolved = None
-        case.satisfaction = None
+        callback_sent(CommandContext(session, self.deps, now), case, timer)
         message = self.resolved_question(case, await resolution_note(session, case))
-        sent = await queue(
+        sent = await notify.tell(
             session=session,
-            kind="callback",
+            kind="fu:callback",
             case_id=case.id,
-            stamp=stamp_of(timer.deadline),
-            recipients=await who.resident_of(session, case),
+            stamp=notify.time_stamp(timer.deadline),
+            recipients=await notify.resident_of(session, case),
             message=message,
             now=now,
-        )
-        add_event(
-            session=session,
-            case=case,
-            at=now,
-            actor_kind="system",
-            actor_id=None,
-            action="callback_sent",
-            from_state=None,
-            to_state=None,
-            data={"resolved_at": timer.deadline.isoformat()},
         )
         return Fired(case.number, timer.kind.value, timer.at, sent)
 
@@ -82,13 +66,5 @@ class Callbacks:
         self, session: AsyncSession, case: Case, timer: Timer, now: datetime
     ) -> Fired:
         """No rating within `auto_close_days`: archive as 未评价, never as satisfied."""
-        case.satisfaction = UNRATED
-        close_case(
-            session=session,
-            deps=self.deps,
-            case=case,
-            now=now,
-            action="auto_closed",
-            data={"resolved": case.feedback_resolved, "satisfaction": UNRATED},
-        )
+        auto_close(CommandContext(session, self.deps, now), case)
         return Fired(case.number, timer.kind.value, timer.at, 0)

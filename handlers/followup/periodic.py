@@ -14,10 +14,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.cases import notify
 from handlers.context import CoreDeps
 from handlers.conversation.messages import Outbound
-from handlers.followup import recipients as who
-from handlers.followup.outbox import queue
 from handlers.followup.timers import HANDLE_STATES, SIGN_STATES
 from handlers.policy.lifecycle import CaseState
 from storage.dialect import insert
@@ -79,12 +78,12 @@ class Periodic:
         if day is None or not await _claim_period(session, "digest", day.isoformat(), now):
             return None
         text = await self._digest_text(session, now, day)
-        return await queue(
+        return await notify.tell(
             session=session,
-            kind="digest",
+            kind="fu:digest",
             case_id=None,
             stamp=day.isoformat(),
-            recipients=await who.supervisors(session),
+            recipients=await notify.supervisors(session),
             message=Outbound(text),
             now=now,
         )
@@ -180,12 +179,12 @@ class Periodic:
             text = "\n".join(lines)
         else:
             text = self.t("fu.bulletin.none", week=week)
-        return await queue(
+        return await notify.tell(
             session=session,
-            kind="bulletin",
+            kind="fu:bulletin",
             case_id=None,
             stamp=week,
-            recipients=await who.supervisors(session),
+            recipients=await notify.supervisors(session),
             message=Outbound(text),
             now=now,
         )

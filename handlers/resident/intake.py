@@ -4,17 +4,22 @@ contact → summary → submit. Each step validates its input and says clearly w
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
-from handlers.cases.filing import file_case
+from handlers.cases.commands import Actor, CommandContext, NewCase, file_case
+from handlers.cases.commands.routing import resident_buttons
 from handlers.context import CoreDeps
+from handlers.conversation.dialogs import INTAKE, clear_dialog, save_dialog
 from handlers.conversation.messages import Button, Outbound
 from handlers.conversation.turn import Turn
 from handlers.errors import UserError
 from handlers.policy.casetypes import RequestType
 from handlers.resident.draft import DraftState, Step
+from handlers.resident.intent import plainly_complaint
 from handlers.validation import clean_text, mask_phone, normalise_phone
 from nlp.router import RouteDecision
-from storage.drafts import delete_draft, save_draft
+from storage.models import Case
+from storage.residents import ensure_resident_id
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,9 @@ P_SUBMIT = "submit"
 P_EDIT = "edit"
 P_CANCEL = "cancel"
 P_UNSURE = "cat:none"
+# After 提交 the dialog keeps this step (with the case number) so that a second press of a
+# button of the finished summary is answered with the number, not "option not available".
+FILED = "filed"
 _EDIT_TARGETS = {
     "e:desc": Step.DESCRIBE,
     "e:place": Step.PLACE,
@@ -47,6 +55,19 @@ class Intake:
         self.deps = deps
         self.t = deps.texts
         self.policy = deps.policy
+        # The dialog as data: the step the draft is at → the handler of the next message.
+        self.steps: dict[Step, Callable[[Turn, DraftState], Awaitable[None]]] = {
+            Step.TYPE: self._on_type,
+            Step.DESCRIBE: self._on_describe,
+            Step.CATEGORY: self._on_category,
+            Step.PLACE: self._on_place,
+            Step.PHOTOS: self._on_photos,
+            Step.CONTACT: self._on_contact,
+            Step.SHARE: self._on_share,
+            Step.PHONE: self._on_phone,
+            Step.CONFIRM: self._on_confirm,
+            Step.EDIT: self._on_edit,
+        }
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -59,6 +80,12 @@ class Intake:
                 min_chars=self.policy.min_description_chars,
                 max_chars=self.policy.max_description_chars,
             )
+            # Most residents type the complaint first: say it was kept, and when it plainly is a
+            # complaint, go on without asking the type at all.
+            turn.say(self.t("intake.description_kept"))
+            if plainly_complaint(state.description):
+                state.request_type = RequestType.COMPLAINT.value
+                self._route(turn, state)
         await self._show(turn, state)
 
     async def resume(self, turn: Turn, state: DraftState) -> None:
@@ -68,7 +95,7 @@ class Intake:
             self._add_photo(turn, state, inbound.photo)
             await self._save(turn, state)
             return
-        handler = getattr(self, f"_on_{state.step.value}")
+        handler = self.steps[state.step]
         try:
             await handler(turn, state)
         except UserError as error:
@@ -77,10 +104,17 @@ class Intake:
             turn.replies.append(self._prompt(state))
 
     async def cancel(self, turn: Turn) -> None:
-        await delete_draft(
-            session=turn.session, channel=turn.inbound.channel, user_id=turn.inbound.user_id
-        )
+        await clear_dialog(turn)
         turn.say(self.t("cancelled_draft"))
+
+    def answer_filed(self, turn: Turn, data: dict[str, object]) -> None:
+        """A button of a summary already submitted: the case number again (it may have been
+        lost with a crash or an outage between filing and the reply)."""
+        turn.say(self.t("intake.already_filed", number=str(data.get("number", "-"))))
+
+    @staticmethod
+    def is_summary_button(choice: str | None) -> bool:
+        return choice in (P_SUBMIT, P_EDIT, P_CANCEL)
 
     def prompt_again(self, turn: Turn, state: DraftState) -> None:
         turn.replies.append(self._prompt(state))
@@ -197,10 +231,46 @@ class Intake:
             state.step = Step.EDIT
             await self._show(turn, state)
             return
-        await file_case(turn=turn, deps=self.deps, state=state)
-        await delete_draft(
-            session=turn.session, channel=turn.inbound.channel, user_id=turn.inbound.user_id
+        case = await self._file(turn, state)
+        await save_dialog(turn, INTAKE, FILED, {"case": case.id, "number": case.number})
+
+    async def _file(self, turn: Turn, state: DraftState) -> Case:
+        """立案 through the case command; the receipt (with the number) is a reply, handed to
+        the channel only after the transaction commits."""
+        inbound = turn.inbound
+        assert state.request_type is not None and state.description is not None
+        resident_id = await ensure_resident_id(
+            session=turn.session,
+            channel=inbound.channel,
+            external_id=inbound.user_id,
+            chat_id=inbound.chat_id,
+            now=turn.now,
         )
+        filing = NewCase(
+            resident_id=resident_id,
+            channel=inbound.channel,
+            request_type=state.request_type,
+            description=state.description,
+            decision=state.decision or {},
+            place_text=state.place_text,
+            place_unit=state.place_unit,
+            latitude=state.latitude,
+            longitude=state.longitude,
+            photos=tuple(state.photos),
+            phone=state.phone,
+            share_identity=bool(state.phone and state.share_phone),
+        )
+        ctx = CommandContext(turn.session, self.deps, turn.now)
+        case = await file_case(ctx, Actor.of_resident(resident_id), filing)
+        kind = self.t(f"type.{state.request_type}")
+        buttons = [resident_buttons(ctx, case)]
+        if case.unit_name:
+            turn.say(
+                self.t("submitted", type=kind, number=case.number, unit=case.unit_name), buttons
+            )
+        else:
+            turn.say(self.t("submitted_pending", type=kind, number=case.number), buttons)
+        return case
 
     async def _on_edit(self, turn: Turn, state: DraftState) -> None:
         options: dict[str, str] = {payload: payload for payload in _EDIT_TARGETS}
@@ -349,14 +419,7 @@ class Intake:
         turn.replies.append(self._prompt(state))
 
     async def _save(self, turn: Turn, state: DraftState) -> None:
-        await save_draft(
-            session=turn.session,
-            channel=turn.inbound.channel,
-            user_id=turn.inbound.user_id,
-            step=state.step.value,
-            data=state.to_json(),
-            now=turn.now,
-        )
+        await save_dialog(turn, INTAKE, state.step.value, state.to_json())
 
     def _prompt(self, state: DraftState) -> Outbound:
         t, b = self.t, self._button

@@ -1,0 +1,116 @@
+"""Filing (立案): a new case from a resident's finished dialog or another system's request."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from handlers.cases.actor import Actor, ActorKind
+from handlers.cases.commands.context import CommandContext
+from handlers.cases.commands.guards import require_kind
+from handlers.cases.commands.routing import dispatch_to, queue_for_dispatch
+from handlers.cases.events import move
+from handlers.policy.lifecycle import CaseState
+from storage.cases import add_event, next_case_number
+from storage.models import Case
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    """What a filing carries. `decision` is the router's verdict (`Decision.to_json()`): its
+    unit, if any, receives the case at once; without one the case waits for a dispatcher."""
+
+    resident_id: int
+    channel: str
+    request_type: str
+    description: str
+    decision: dict[str, Any] = field(default_factory=dict)
+    place_text: str | None = None
+    place_unit: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    photos: Sequence[str] = ()
+    phone: str | None = None
+    share_identity: bool = False
+
+
+async def file_case(ctx: CommandContext, actor: Actor, filing: NewCase) -> Case:
+    """Create the case and its first events in the caller's transaction, and route it.
+
+    The caller shows the number only after its transaction commits (design.md §2).
+    """
+    require_kind(actor, {ActorKind.RESIDENT, ActorKind.API}, "filing")
+    session, now = ctx.session, ctx.now
+    day = now.astimezone(ctx.deps.zone).strftime("%Y%m%d")
+    number = await next_case_number(session=session, prefix=ctx.deps.policy.case_prefix, day=day)
+    decision = filing.decision
+    unit = decision.get("unit")
+    case = Case(
+        number=number,
+        resident_id=filing.resident_id,
+        channel=filing.channel,
+        request_type=filing.request_type,
+        urgency="urgent" if decision.get("emergency") else "normal",
+        # Dispatch below moves it on; it starts where every case starts.
+        state=CaseState.SUBMITTED.value,
+        version=1,
+        category=decision.get("category"),
+        subcategory=decision.get("subcategory"),
+        confidence=decision.get("confidence"),
+        description=filing.description,
+        place_text=filing.place_text or decision.get("place"),
+        place_unit=filing.place_unit,
+        latitude=filing.latitude,
+        longitude=filing.longitude,
+        photos=list(filing.photos),
+        anonymous=filing.phone is None,
+        contact_phone=filing.phone,
+        share_identity=bool(filing.phone and filing.share_identity),
+        emergency=decision.get("emergency"),
+        routing=decision,
+        created_at=now,
+        updated_at=now,
+    )
+    # Not flushed here: the move below writes the case once, already in its next state, together
+    # with both events (an INSERT then UPDATEs would cost two more round trips).
+    session.add(case)
+    add_event(
+        session=session,
+        case=case,
+        at=now,
+        actor_kind=actor.event_actor[0],
+        actor_id=actor.id,
+        action="submitted",
+        from_state=None,
+        to_state=CaseState.SUBMITTED.value,
+    )
+    routing = {"confidence": decision.get("confidence"), "matched": decision.get("matched", [])}
+    system = Actor(ActorKind.SYSTEM)
+    if unit:
+        # The receipt names the unit, so dispatch need not tell the resident again.
+        await dispatch_to(
+            ctx,
+            case,
+            unit=unit,
+            actor=system,
+            action="dispatched",
+            tell_resident=False,
+            data=routing,
+        )
+    else:
+        await move(
+            session=session,
+            case=case,
+            to_state=CaseState.PENDING_DISPATCH,
+            now=now,
+            actor=system.event_actor,
+            action="pending_dispatch",
+            data=routing,
+        )
+        await queue_for_dispatch(ctx, case)
+    log.info("case %s filed: unit=%s state=%s", number, unit, case.state)
+    return case

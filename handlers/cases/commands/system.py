@@ -1,0 +1,193 @@
+"""What the follow-ups do to a case on their own (actor: system): record a timer that fired,
+ask the callback (回访), reopen (重办), archive (归档) or auto-close as 未评价."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from handlers.cases import notify
+from handlers.cases.actor import SYSTEM, Actor
+from handlers.cases.commands.context import CommandContext
+from handlers.cases.events import change_state
+from handlers.conversation.messages import Outbound
+from handlers.desk.cards import Cards
+from handlers.followup.timers import Timer, TimerKind, plan
+from handlers.policy.casetypes import RequestType, Urgency
+from handlers.policy.lifecycle import CaseState
+from handlers.policy.sla import compute_deadlines
+from storage.cases import add_event
+from storage.models import Case
+
+UNRATED = "unrated"  # 未评价: never counted as satisfied
+
+# Which marker on the case says "fired for this deadline" (see handlers.followup.timers).
+_MARKERS = {
+    TimerKind.SIGN_REMIND: "sign_reminded_for",
+    TimerKind.SIGN_OVERDUE: "sign_alerted_for",
+    TimerKind.WARN: "warned_for",
+    TimerKind.OVERDUE: "overdue_alerted_for",
+    TimerKind.ESCALATE: "escalated_for",
+}
+
+
+def record_timer(ctx: CommandContext, case: Case, timer: Timer, *, skipped: bool) -> None:
+    """An SLA timer fired (or was skipped as too late): its marker and its event, so a second
+    sweep or instance neither repeats nor loses it."""
+    setattr(case, _MARKERS[timer.kind], timer.deadline)
+    add_event(
+        session=ctx.session,
+        case=case,
+        at=ctx.now,
+        actor_kind=SYSTEM.kind.value,
+        actor_id=None,
+        action=f"{timer.kind.value}_skipped" if skipped else timer.kind.value,
+        from_state=None,
+        to_state=None,
+        note=None,
+        data={"deadline": timer.deadline.isoformat(), "due_at": timer.at.isoformat()},
+    )
+
+
+def callback_sent(ctx: CommandContext, case: Case, timer: Timer) -> None:
+    """回访 asked: earlier answers are cleared, the auto-close clock starts."""
+    case.callback_for = timer.deadline
+    case.callback_sent_at = ctx.now
+    case.feedback_resolved = None
+    case.satisfaction = None
+    add_event(
+        session=ctx.session,
+        case=case,
+        at=ctx.now,
+        actor_kind=SYSTEM.kind.value,
+        actor_id=None,
+        action="callback_sent",
+        from_state=None,
+        to_state=None,
+        data={"resolved_at": timer.deadline.isoformat()},
+    )
+
+
+def _transition(
+    ctx: CommandContext,
+    case: Case,
+    *,
+    to_state: CaseState,
+    action: str,
+    actor: Actor = SYSTEM,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """A state change, then the case's timers planned again for its new state."""
+    change_state(
+        session=ctx.session,
+        case=case,
+        to_state=to_state.value,
+        now=ctx.now,
+        actor=actor.event_actor,
+        action=action,
+        note=note,
+        data=data,
+    )
+    plan(case, ctx.deps.calendar, ctx.deps.sla)
+
+
+def close(
+    ctx: CommandContext,
+    case: Case,
+    *,
+    action: str,
+    actor: Actor = SYSTEM,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Archive (已归档): rated, auto-closed as 未评价, or handed to supervisor review."""
+    case.closed_at = ctx.now
+    _transition(ctx, case, to_state=CaseState.CLOSED, action=action, actor=actor, data=data)
+
+
+def auto_close(ctx: CommandContext, case: Case) -> None:
+    """No rating within `auto_close_days`: archive as 未评价, never as satisfied."""
+    case.satisfaction = UNRATED
+    close(
+        ctx,
+        case,
+        action="auto_closed",
+        data={"resolved": case.feedback_resolved, "satisfaction": UNRATED},
+    )
+
+
+async def to_review(ctx: CommandContext, case: Case) -> None:
+    """Dissatisfied after the last allowed reopen: archived, and the supervisors review it."""
+    close(
+        ctx,
+        case,
+        action="review",
+        data={"reopens": case.reopen_count, "satisfaction": case.satisfaction},
+    )
+    await notify.tell(
+        session=ctx.session,
+        kind="fu:review",
+        case_id=case.id,
+        stamp=notify.version_stamp(case),
+        recipients=await notify.supervisors(ctx.session),
+        message=Outbound(
+            ctx.t(
+                "fu.review_supervisor",
+                number=case.number,
+                unit=case.unit_name or "-",
+                reopens=case.reopen_count,
+            )
+        ),
+        now=ctx.now,
+    )
+
+
+async def reopen(ctx: CommandContext, case: Case) -> datetime:
+    """重办 to the same unit with fresh clocks from now; the unit gets a fresh card to sign.
+
+    `dispatched_at` becomes the reopen time (the clocks run from it); the first dispatch stays
+    in the event log. Returns the new handle deadline (the sign deadline for a type without one).
+    """
+    before = case.handle_deadline
+    deadlines = compute_deadlines(
+        ctx.deps.calendar,
+        ctx.deps.sla,
+        request_type=RequestType(case.request_type),
+        urgency=Urgency(case.urgency),
+        dispatched_at=ctx.now,
+    )
+    case.reopen_count += 1
+    case.dispatched_at = ctx.now
+    case.signed_at = None
+    case.sign_deadline = deadlines.sign_by
+    case.handle_deadline = deadlines.handle_by
+    case.return_deadline = deadlines.return_by
+    _transition(
+        ctx,
+        case,
+        to_state=CaseState.REOPENED,
+        action="reopened",
+        note=case.unit_name,
+        data={
+            "reopen": case.reopen_count,
+            "handle_deadline_before": before.isoformat() if before else None,
+        },
+    )
+    deadline = deadlines.handle_by or deadlines.sign_by
+    card = Cards(ctx.t, ctx.deps.zone).staff_card(case, now=ctx.now)
+    notice = ctx.t(
+        "fu.reopened_unit",
+        number=case.number,
+        sign_deadline=ctx.local(deadlines.sign_by),
+        deadline=ctx.local(deadline),
+    )
+    await notify.tell(
+        session=ctx.session,
+        kind="fu:reopen",
+        case_id=case.id,
+        stamp=notify.version_stamp(case),
+        recipients=await notify.unit_staff(ctx.session, case.unit_name or ""),
+        message=Outbound(f"{notice}\n{card.text}", buttons=card.buttons, photos=card.photos),
+        now=ctx.now,
+    )
+    return deadline
