@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -105,3 +106,46 @@ async def test_chat_staff_sign_in_the_browser_and_their_chat_card_goes_stale(
     # The old chat card's button is now stale.
     await person.press(f"s:sign:{case.id}:{case.version}")
     assert "过期" in person.text() or "已" in person.text()
+
+
+async def test_extension_is_asked_and_approved_in_the_browser(app: App, browser: Browser) -> None:
+    """Unit staff ask for 2 more working days; a supervisor approves; the deadline moves."""
+    await web_staff(app, "disp", CENTRE_UNIT, "dispatcher")
+    await web_staff(app, "minzheng", UNIT, "staff")
+    await web_staff(app, "boss", CENTRE_UNIT, "supervisor")
+    number = await file_pending(app, user_id="r3")
+    case = await case_by_number(app, number)
+    await browser.login("disp")
+    await browser.post_form(
+        f"/desk/cases/{number}/assign",
+        {"version": str(case.version), "unit": UNIT},
+        from_page="/desk/queue",
+    )
+    browser.client.session.cookie_jar.clear()
+    await browser.login("minzheng")
+    page = f"/desk/cases/{number}"
+    case = await case_by_number(app, number)
+    await browser.post_form(f"{page}/sign", {"version": str(case.version)}, from_page=page)
+    case = await case_by_number(app, number)
+    before = case.handle_deadline
+    response = await browser.post_form(
+        f"{page}/extend",
+        {"version": str(case.version), "days": "2", "reason": "需要现场核实"},
+        from_page=page,
+    )
+    assert response.status == 303
+    browser.client.session.cookie_jar.clear()
+    await browser.login("boss")
+    _, html = await browser.page(page)
+    assert "需要现场核实" in html and "批准" in html
+    request = re.search(r'name="request" value="(\d+)"', html)
+    assert request
+    response = await browser.post_form(
+        f"{page}/decide", {"request": request[1], "decision": "approve"}, from_page=page
+    )
+    assert response.status == 303
+    case = await case_by_number(app, number)
+    assert before is not None and case.handle_deadline is not None
+    assert case.handle_deadline > before
+    _, html = await browser.page(page)
+    assert "批准延期 2 个工作日" in html

@@ -9,9 +9,10 @@ import logging
 from aiohttp import web
 
 from bot.web.access import viewer_of
-from bot.web.casework import ActionRefused, CaseWork, RefusalCode
+from bot.web.casework import ActionRefused, CaseWork
 from bot.web.context import deps_of
 from bot.web.pages.casepage import load_case, render_case
+from handlers.cases.commands import RefusalCode
 
 log = logging.getLogger(__name__)
 
