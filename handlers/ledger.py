@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from handlers.policy.lifecycle import OPEN_STATES, CaseState
 from handlers.report import Report, UnitFigures
 from handlers.texts import Texts
 from handlers.validation import mask_personal_data
-from storage.models import Case, CaseEvent
 
 COLUMNS = (
     "工单号",
@@ -69,11 +68,40 @@ _HANDLING = frozenset(
 Cell = str | int | float | None
 
 
+class LedgerCase(Protocol):
+    """The case columns a row needs (a `Case`, or a plain row of them: the export reads rows,
+    since building ORM objects would cost most of its time)."""
+
+    number: str
+    created_at: datetime
+    channel: str
+    request_type: str
+    description: str
+    share_identity: bool
+    place_text: str | None
+    place_unit: str | None
+    category: str | None
+    subcategory: str | None
+    unit_name: str | None
+    signed_at: datetime | None
+    handle_deadline: datetime | None
+    state: str
+    reopen_count: int
+    satisfaction: str | None
+
+
+class LedgerEvent(Protocol):
+    at: datetime
+    action: str
+    to_state: str | None
+    data: dict[str, Any]
+
+
 def _local(moment: datetime | None, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _first_round_deadline(case: Case, events: Sequence[CaseEvent]) -> datetime | None:
+def _first_round_deadline(case: LedgerCase, events: Sequence[LedgerEvent]) -> datetime | None:
     for event in events:
         if event.action == "reopened":
             before = (event.data or {}).get("handle_deadline_before")
@@ -81,7 +109,7 @@ def _first_round_deadline(case: Case, events: Sequence[CaseEvent]) -> datetime |
     return case.handle_deadline
 
 
-def on_time(case: Case, events: Sequence[CaseEvent], now: datetime) -> str:
+def on_time(case: LedgerCase, events: Sequence[LedgerEvent], now: datetime) -> str:
     resolved = next((e.at for e in events if e.to_state == CaseState.RESOLVED.value), None)
     if resolved is not None:
         deadline = _first_round_deadline(case, events)
@@ -93,7 +121,7 @@ def on_time(case: Case, events: Sequence[CaseEvent], now: datetime) -> str:
     return UNDECIDED
 
 
-def _solved(events: Sequence[CaseEvent]) -> str:
+def _solved(events: Sequence[LedgerEvent]) -> str:
     answer = "—"
     for event in events:
         if event.action in ("feedback", "auto_closed"):
@@ -106,7 +134,12 @@ def _solved(events: Sequence[CaseEvent]) -> str:
 
 
 def ledger_row(
-    case: Case, events: Sequence[CaseEvent], *, zone: ZoneInfo, texts: Texts, now: datetime
+    case: LedgerCase,
+    events: Sequence[LedgerEvent],
+    *,
+    zone: ZoneInfo,
+    texts: Texts,
+    now: datetime,
 ) -> list[Cell]:
     """One case's row, in COLUMNS order. Phone and ID numbers in the text are masked unless the
     resident agreed to share them."""

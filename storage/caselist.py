@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -152,6 +153,73 @@ async def cases_in_range(
         last_id = cases[-1].id
         # Forget the batch's rows, so memory stays flat however long the range.
         session.expunge_all()
+
+
+# The columns the 台账 reads: plain rows, not ORM objects, which would cost most of the export.
+_LEDGER_CASE_COLUMNS = (
+    Case.id,
+    Case.number,
+    Case.created_at,
+    Case.channel,
+    Case.request_type,
+    Case.description,
+    Case.share_identity,
+    Case.place_text,
+    Case.place_unit,
+    Case.category,
+    Case.subcategory,
+    Case.unit_name,
+    Case.signed_at,
+    Case.handle_deadline,
+    Case.state,
+    Case.reopen_count,
+    Case.satisfaction,
+)
+
+
+async def case_rows_in_range(
+    *,
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    unit: str | None,
+    batch: int = 1000,
+) -> AsyncIterator[Sequence[Any]]:
+    """Like `cases_in_range`, as rows of the 台账's columns (attribute access by name)."""
+    last_id = 0
+    while True:
+        statement = (
+            select(*_LEDGER_CASE_COLUMNS)
+            .where(Case.created_at >= start, Case.created_at < end, Case.id > last_id)
+            .order_by(Case.id)
+            .limit(batch)
+        )
+        if unit is not None:
+            statement = statement.where(Case.unit_name == unit)
+        rows = (await session.execute(statement)).all()
+        if not rows:
+            return
+        yield rows
+        last_id = rows[-1].id
+
+
+async def event_rows_of_cases(
+    *, session: AsyncSession, case_ids: Collection[int]
+) -> dict[int, list[Any]]:
+    """Each case's events in log order, as rows of (case_id, at, action, to_state, data)."""
+    found: dict[int, list[Any]] = defaultdict(list)
+    if not case_ids:
+        return found
+    rows = await session.execute(
+        select(
+            CaseEvent.case_id, CaseEvent.at, CaseEvent.action, CaseEvent.to_state, CaseEvent.data
+        )
+        .where(CaseEvent.case_id.in_(list(case_ids)))
+        .order_by(CaseEvent.id)
+    )
+    for row in rows:
+        found[row.case_id].append(row)
+    return found
 
 
 async def events_of_cases(

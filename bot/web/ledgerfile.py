@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -25,13 +25,15 @@ from handlers.ledger import (
     COLUMNS,
     SUMMARY_COLUMNS,
     Cell,
+    LedgerCase,
+    LedgerEvent,
     ledger_row,
     summary_heading,
     summary_rows,
 )
 from handlers.report import Report, build_report
 from handlers.texts import Texts
-from storage.caselist import cases_in_range, events_of_cases
+from storage.caselist import case_rows_in_range, event_rows_of_cases
 
 BATCH = 1000
 # 办结率, 按期办结率, 解决率, 满意率 (indexes in SUMMARY_COLUMNS) are shown as percentages.
@@ -60,13 +62,19 @@ async def feed_rows(
     zone = app.deps.zone
     count = 0
     async with app.sessionmaker() as session:
-        async for cases in cases_in_range(
+        async for cases in case_rows_in_range(
             session=session, start=wanted.start, end=wanted.end, unit=wanted.unit, batch=batch
         ):
-            events = await events_of_cases(session=session, case_ids=[c.id for c in cases])
+            events = await event_rows_of_cases(session=session, case_ids=[c.id for c in cases])
             rows = [
-                ledger_row(c, events.get(c.id, []), zone=zone, texts=_TEXTS, now=wanted.now)
-                for c in cases
+                ledger_row(
+                    cast(LedgerCase, case),
+                    cast(list[LedgerEvent], events.get(case.id, [])),
+                    zone=zone,
+                    texts=_TEXTS,
+                    now=wanted.now,
+                )
+                for case in cases
             ]
             await asyncio.to_thread(write, rows)
             count += len(rows)
