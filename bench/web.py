@@ -169,7 +169,7 @@ async def _main(quick: bool) -> None:
                 print(
                     _line(
                         "figures, one year",
-                        await _timed(client, "/desk/figures?from=2025-11-26&to=2026-11-25", 3),
+                        await _timed(client, "/desk/figures?from=2025-11-26&to=2026-11-25", 2),
                     ),
                     flush=True,
                 )

@@ -243,6 +243,9 @@ def test_overdue_figures_bulletin_and_the_ledger_download(page: Any, live: LiveA
     live.clock.set(T0 + timedelta(days=7))  # a week later: the open cases are overdue
     login(page, "boss")
     page.wait_for_url("**/desk/cases")
+    page.goto("/desk/cases")
+    assert page.locator(".light.red").count() >= 1  # a week on, red lights
+    shoot(page, "cases-all")
     page.goto("/desk/overdue")
     assert page.locator("table.cases tbody tr").count() >= 1
     shoot(page, "overdue")
