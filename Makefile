@@ -37,7 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## bench: router, start-up, intake and database throughput, outbox and sweep figures
+## bench: router, knowledge base, start-up, intake and database throughput, outbox and sweep figures
 bench: $(STAMP)
 	$(BIN)/python -m bench
 

@@ -17,6 +17,7 @@ from bot.config import ConfigError
 _COMMANDS: dict[str, tuple[str, str]] = {
     "route": ("bot.commands.route", "show how the router decides for a text"),
     "nlp": ("bot.commands.nlp_eval", "router tools (eval)"),
+    "kb": ("bot.commands.kb", "knowledge base for questions (search, check, stats, eval)"),
     "db": ("bot.commands.db", "database maintenance"),
     "chat": ("bot.commands.chat", "talk to the bot as a resident in this terminal"),
     "case": ("bot.commands.cases", "one case with its history"),

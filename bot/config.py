@@ -41,6 +41,19 @@ class RouterSettings(_Table):
     confidence_threshold: float = Field(default=0.45, ge=0.0, le=1.0)
 
 
+class KnowledgeBaseSettings(_Table):
+    """The knowledge base for questions (issue 14)."""
+
+    enabled: bool = True
+    # An answer needs both thresholds; nlp.kb.retrieval explains the defaults.
+    min_score: float = Field(default=4.0, ge=0.0)
+    min_coverage: float = Field(default=0.3, ge=0.0, le=1.0)
+    # None: the "kb" folder next to the directory data (built-in Anning set by default).
+    data_dir: Path | None = None
+    # Approved proposals are written here and loaded with the shipped entries.
+    local_dir: Path = Path("var/kb")
+
+
 class IntakeSettings(_Table):
     case_prefix: str = Field(default="AN", pattern=r"^[A-Z]{1,6}$")
     min_description_chars: int = Field(default=5, ge=1)
@@ -219,6 +232,7 @@ class Settings(_Table):
     database: DatabaseSettings = DatabaseSettings()
     directory: DirectorySettings = DirectorySettings()
     router: RouterSettings = RouterSettings()
+    kb: KnowledgeBaseSettings = KnowledgeBaseSettings()
     intake: IntakeSettings = IntakeSettings()
     telegram: TelegramSettings = TelegramSettings()
     wechat: WeChatSettings = WeChatSettings()

@@ -72,7 +72,7 @@ async def run_console(
     source = stdin or sys.stdin
     session = ConsoleSession(handle, user_id=user_id, out=out or sys.stdout)
     interactive = source.isatty()
-    await session.send_line("/start")
+    await session.send_line("/start")  # the console's first line, as a person would type it
     loop = asyncio.get_running_loop()
     while True:
         if interactive:

@@ -1,4 +1,5 @@
-"""Tables: units, staff, residents, cases and their event log, drafts, inbound dedupe, outbox.
+"""Tables: units, staff, residents, cases and their event log, drafts, inbound dedupe, outbox,
+knowledge-base questions and proposals.
 
 One DeclarativeBase; typed columns. Times are stored as timezone-aware UTC (`UtcDateTime`), so
 SQLite and PostgreSQL compare them the same way.
@@ -413,6 +414,50 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class KbQuery(Base):
+    """A question the knowledge base was asked in a chat, what it showed and what came of it.
+
+    `outcome`: shown (an answer is on screen, no reply yet), solved (已解决), unsolved (未解决,
+    a case follows), handoff (转人工), no_match (no entry scored enough; a case follows).
+    """
+
+    __tablename__ = "kb_queries"
+    __table_args__ = (Index("ix_kb_queries_asked", "asked_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asked_at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(16))
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"))
+    text: Mapped[str] = mapped_column(Text)
+    entry_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    score: Mapped[float | None] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(12))
+    outcome_at: Mapped[datetime | None]
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+
+
+class KbProposal(Base):
+    """A knowledge entry proposed by unit staff from a closed 咨询 case; a supervisor decides.
+
+    `status`: pending | approved | rejected. On approval `entry_id` names the entry written.
+    """
+
+    __tablename__ = "kb_proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    proposed_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    unit_name: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    answer: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    created_at: Mapped[datetime]
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    decided_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    entry_id: Mapped[str | None] = mapped_column(String(64))
 
 
 def utcnow() -> datetime:

@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from bot.app import App, build_app, sync_directory
 from bot.config import Settings
 from handlers.policy.clock import FixedClock
+from nlp.kb import KnowledgeBase
 from nlp.router import Router
 from storage.db import create_engine
 from storage.migrate import upgrade
@@ -70,6 +71,12 @@ async def _migrate(url: str) -> None:
 def router() -> Router:
     """The default (Anning) router, loaded once: jieba's dictionary is slow to load."""
     return Router.load(None)
+
+
+@pytest.fixture(scope="session")
+def knowledge_base() -> KnowledgeBase:
+    """The shipped (Anning) knowledge base, loaded once."""
+    return KnowledgeBase.load()
 
 
 @pytest.fixture(scope="session")

@@ -67,3 +67,12 @@ def test_missing_file_is_an_error(tmp_path: Path) -> None:
     """A --config path that does not exist is an error, not silently the defaults."""
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.toml", env={})
+
+
+def test_kb_defaults_match_the_knowledge_base_defaults() -> None:
+    """[kb] thresholds default to the values nlp.kb was fitted with."""
+    from nlp.kb.retrieval import DEFAULT_MIN_COVERAGE, DEFAULT_MIN_SCORE
+
+    settings = Settings()
+    assert settings.kb.min_score == DEFAULT_MIN_SCORE
+    assert settings.kb.min_coverage == DEFAULT_MIN_COVERAGE

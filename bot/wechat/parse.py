@@ -20,7 +20,7 @@ from handlers.conversation.messages import Channel, Inbound, Location
 # ProcessedMessage.message_id holds 96 characters; longer keys are hashed.
 _KEY_LIMIT = 96
 # Hotline commands behind the menu actions.
-_ACTION_COMMANDS = {"new": "/new", "mycases": "/mycases", "help": "/help"}
+_ACTION_COMMANDS = {"new": "new", "mycases": "mycases", "help": "help"}
 # Message types the hotline does not take; the core answers them politely.
 _UNSUPPORTED = {"voice", "video", "shortvideo", "link", "file", "miniprogrampage"}
 
@@ -86,7 +86,7 @@ def to_incoming(message: Any) -> Incoming:
         return inbound(unsupported=str(kind))
     event = str(getattr(message, "event", "")).lower()
     if event in ("subscribe", "subscribe_scan"):
-        return inbound(text="/start", follow=True)
+        return inbound(command="start", follow=True)
     if event == "unsubscribe":
         return Incoming(Kind.UNFOLLOW, openid, key)
     if event == "click":
@@ -94,5 +94,5 @@ def to_incoming(message: Any) -> Incoming:
         if action == "status":
             return Incoming(Kind.ASK_CASE_NUMBER, openid, key)
         if action in _ACTION_COMMANDS:
-            return inbound(text=_ACTION_COMMANDS[action])
+            return inbound(command=_ACTION_COMMANDS[action])
     return Incoming(Kind.IGNORE, openid, key)

@@ -94,7 +94,7 @@ class WeChatTurns:
         if text is None or inbound.choice is not None:
             return inbound
         if contact.expect == _EXPECT_CASE_NUMBER and text.strip() and not text.startswith("/"):
-            return dataclasses.replace(inbound, text=f"/status {text.strip()}")
+            return dataclasses.replace(inbound, command="status", argument=text.strip())
         number = chosen_number(text)
         if number is None:
             return inbound

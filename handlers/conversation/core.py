@@ -133,8 +133,8 @@ class Conversation:
         try:
             if inbound.unsupported is not None:
                 raise UserError("err.unsupported")
-            if inbound.choice is None and text.startswith("/"):
-                await self._command(turn, text, state, pending=pending is not None)
+            if inbound.command is not None:
+                await self._command(turn, state, pending=pending is not None)
             elif filed is not None and self.intake.is_summary_button(inbound.choice):
                 self.intake.answer_filed(turn, filed.data)
             elif pending is not None and (
@@ -178,14 +178,10 @@ class Conversation:
             if state is not None:
                 self.intake.prompt_again(turn, state)
 
-    async def _command(
-        self, turn: Turn, text: str, state: DraftState | None, *, pending: bool
-    ) -> None:
-        name, _, argument = text[1:].partition(" ")
-        # Telegram appends the bot's name in groups: /status@AnningHotlineBot.
-        name = name.split("@", 1)[0].lower()
+    async def _command(self, turn: Turn, state: DraftState | None, *, pending: bool) -> None:
+        name, argument = turn.inbound.command or "", turn.inbound.argument
         if name not in _COMMANDS:
-            raise UserError("err.unknown_command", command=text.split(" ", 1)[0][:32])
+            raise UserError("err.unknown_command", command=f"/{name}"[:32])
         if name == "help":
             turn.say(self.t("help"))
             if state is not None:

@@ -50,6 +50,28 @@ class Inbound:
     # Set when the person sent something the hotline cannot take (sticker, voice, video, document,
     # an edit of an earlier message...): the platform's name for it. The core answers politely.
     unsupported: str | None = None
+    # A command ("/status AN…" typed, or a menu entry standing for one), parsed once here: the
+    # name in lower case without "/" or Telegram's "@BotName", and the rest of the line. An
+    # adapter whose menu stands for a command sets these instead of writing command text.
+    command: str | None = None
+    argument: str = ""
+
+    def __post_init__(self) -> None:
+        if self.command is None and self.choice is None and self.text is not None:
+            parsed = parse_command(self.text)
+            if parsed is not None:
+                object.__setattr__(self, "command", parsed[0])
+                object.__setattr__(self, "argument", parsed[1])
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """ "/status@AnningHotlineBot AN20261125-0007" → ("status", "AN20261125-0007")."""
+    text = text.strip()
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    name, _, argument = text[1:].partition(" ")
+    # Telegram appends the bot's name in groups: /status@AnningHotlineBot.
+    return name.split("@", 1)[0].lower(), argument.strip()
 
 
 @dataclass(frozen=True, slots=True)

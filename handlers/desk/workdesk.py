@@ -53,12 +53,7 @@ class WorkDesk:
         `member` is the writer's active staff membership, read by the core with their draft.
         """
         inbound = turn.inbound
-        text = (inbound.text or "").strip()
-        command, argument = None, ""
-        if inbound.choice is None and text.startswith("/"):
-            name, _, argument = text[1:].partition(" ")
-            # Telegram appends the bot's name in groups: /join@AnningHotlineBot.
-            command = name.split("@", 1)[0].lower()
+        command, argument = inbound.command, inbound.argument
         try:
             if command == "join":
                 await self.enrolment.join(turn, argument)

@@ -1,7 +1,7 @@
 """web: accounts, sessions, login attempts
 
-Revision ID: 0004_web
-Revises: 0003_wechat
+Revision ID: 0005_web
+Revises: 0004_kb
 Create Date: 2026-11-28 08:44:18.442292
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import storage.models
 
-revision: str = "0004_web"
-down_revision: str | None = "0003_wechat"
+revision: str = "0005_web"
+down_revision: str | None = "0004_kb"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
