@@ -51,12 +51,15 @@ async def build_trends(
 ) -> Trends:
     received_at = select(Case.created_at).where(Case.created_at >= start, Case.created_at < end)
     # 办结 per day counts first resolutions in the range, of whatever cohort (the daily flow).
+    # Only cases with a resolution inside the range are looked at (the events' `at` index).
+    resolved = CaseEvent.to_state == CaseState.RESOLVED.value
+    in_range = select(CaseEvent.case_id).where(resolved, CaseEvent.at >= start, CaseEvent.at < end)
     resolved_at = (
         select(func.min(CaseEvent.at))
         .join(Case, Case.id == CaseEvent.case_id)
-        .where(CaseEvent.to_state == CaseState.RESOLVED.value)
+        .where(resolved, CaseEvent.case_id.in_(in_range))
         .group_by(CaseEvent.case_id)
-        .having(func.min(CaseEvent.at) >= start, func.min(CaseEvent.at) < end)
+        .having(func.min(CaseEvent.at) >= start)
     )
     if unit is not None:
         received_at = received_at.where(Case.unit_name == unit)

@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Case, CaseEvent
 
 SORTS = {
-    "created": Case.created_at,
+    # Ids are handed out in filing order, so "newest first" walks the primary key instead of
+    # sorting every matching case by created_at.
+    "created": Case.id,
     "number": Case.number,
     "deadline": Case.handle_deadline,
     "updated": Case.updated_at,
@@ -250,12 +252,3 @@ async def last_event_of(
     )
     rows = await session.execute(select(CaseEvent).where(CaseEvent.id.in_(newest)))
     return {event.case_id: event for event in rows.scalars()}
-
-
-async def distinct_values(*, session: AsyncSession, column: str) -> list[str]:
-    """The values in use for a filter menu (category, place_unit)."""
-    attribute = {"category": Case.category, "place_unit": Case.place_unit}[column]
-    rows = await session.execute(
-        select(attribute).where(attribute.is_not(None)).distinct().order_by(attribute)
-    )
-    return [str(value) for (value,) in rows]
