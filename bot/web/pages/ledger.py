@@ -1,12 +1,12 @@
 """台账: the export form and the download (Excel or CSV), for supervisors.
 
-The file is written to a temporary file (openpyxl's write-only mode needs a file to zip) and
-streamed back; the temporary file is removed when the response is done.
+The file is written to a temporary file (openpyxl's write-only mode needs a file to zip; CSV
+goes the same way so a large range never sits in memory) and streamed back; the temporary file
+is removed when the response is done.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import tempfile
 from pathlib import Path
@@ -21,6 +21,11 @@ from bot.web.pages.period import period_of
 from bot.web.render import render
 
 log = logging.getLogger(__name__)
+
+_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 async def ledger_form(request: web.Request) -> web.Response:
@@ -48,22 +53,18 @@ async def ledger_download(request: web.Request) -> web.StreamResponse:
     wanted = LedgerRange(start=period.start, end=period.end, unit=unit, now=deps.core.clock.now())
     name = f"台账_{period.first:%Y%m%d}-{period.last:%Y%m%d}{'_' + unit if unit else ''}.{kind}"
     disposition = f"attachment; filename=\"ledger.{kind}\"; filename*=UTF-8''{quote(name)}"
-    if kind == "csv":
-        buffer = io.StringIO()
-        buffer.write("\ufeff")  # Excel reads UTF-8 CSV only with a BOM
-        rows = await write_csv(deps.app, wanted, buffer)
-        log.info("web: staff %s exported %d ledger rows (csv)", viewer.member.id, rows)
-        return web.Response(
-            body=buffer.getvalue().encode("utf-8"),
-            headers={"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": disposition},
-        )
     with tempfile.TemporaryDirectory(prefix="hotline-ledger-") as folder:
-        path = Path(folder) / "ledger.xlsx"
-        rows = await write_xlsx(deps.app, wanted, path)
-        log.info("web: staff %s exported %d ledger rows (xlsx)", viewer.member.id, rows)
+        path = Path(folder) / f"ledger.{kind}"
+        if kind == "csv":
+            # Excel reads UTF-8 CSV only with a BOM.
+            with path.open("w", encoding="utf-8-sig", newline="") as out:
+                rows = await write_csv(deps.app, wanted, out)
+        else:
+            rows = await write_xlsx(deps.app, wanted, path)
+        log.info("web: staff %s exported %d ledger rows (%s)", viewer.member.id, rows, kind)
         response = web.StreamResponse(
             headers={
-                "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "Content-Type": _TYPES[kind],
                 "Content-Disposition": disposition,
                 "Content-Length": str(path.stat().st_size),
             }
