@@ -128,35 +128,6 @@ async def case_by_number(*, session: AsyncSession, number: str) -> Case | None:
     return (await session.execute(select(Case).where(Case.number == number))).scalar_one_or_none()
 
 
-async def cases_in_range(
-    *,
-    session: AsyncSession,
-    start: datetime,
-    end: datetime,
-    unit: str | None,
-    batch: int = 1000,
-) -> AsyncIterator[Sequence[Case]]:
-    """Cases received in [start, end) in id order, `batch` at a time (keyset, not OFFSET, so
-    the last batch costs what the first does)."""
-    last_id = 0
-    while True:
-        statement = (
-            select(Case)
-            .where(Case.created_at >= start, Case.created_at < end, Case.id > last_id)
-            .order_by(Case.id)
-            .limit(batch)
-        )
-        if unit is not None:
-            statement = statement.where(Case.unit_name == unit)
-        cases = (await session.execute(statement)).scalars().all()
-        if not cases:
-            return
-        yield cases
-        last_id = cases[-1].id
-        # Forget the batch's rows, so memory stays flat however long the range.
-        session.expunge_all()
-
-
 # The columns the 台账 reads: plain rows, not ORM objects, which would cost most of the export.
 _LEDGER_CASE_COLUMNS = (
     Case.id,
@@ -187,7 +158,8 @@ async def case_rows_in_range(
     unit: str | None,
     batch: int = 1000,
 ) -> AsyncIterator[Sequence[Any]]:
-    """Like `cases_in_range`, as rows of the 台账's columns (attribute access by name)."""
+    """Cases received in [start, end) in id order, `batch` at a time (keyset, not OFFSET, so the
+    last batch costs what the first does), as rows of the 台账's columns."""
     last_id = 0
     while True:
         statement = (

@@ -4,6 +4,7 @@ event timeline in words, and the actions this viewer may take now."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -13,7 +14,7 @@ from bot.web.context import WebDeps, deps_of
 from bot.web.render import render
 from bot.web.views import case_row, local
 from bot.web.wording import CHANNEL_NAMES, RETURN_NAMES, describe
-from handlers.cases.extensions import REQUESTED, summarise
+from handlers.cases.extensions import summarise
 from handlers.policy.lifecycle import CaseState
 from handlers.validation import mask_personal_data, mask_phone
 from storage.caselist import case_by_number, events_of_cases
@@ -39,7 +40,9 @@ class TimelineEntry:
     text: str
 
 
-def allowed_actions(viewer: Viewer, case: Case, *, now: Any, pending: CaseEvent | None) -> set[str]:
+def allowed_actions(
+    viewer: Viewer, case: Case, *, now: datetime, pending: CaseEvent | None
+) -> set[str]:
     """What to offer; the case commands check everything again when the form comes back."""
     state = case.state
     offered: set[str] = set()
@@ -140,6 +143,3 @@ async def case_photo(request: web.Request) -> web.Response:
     kind = image_type(data) or "octet-stream"
     content_type = "image/jpeg" if kind == "jpg" else f"image/{kind}"
     return web.Response(body=data, content_type=content_type)
-
-
-__all__ = ["REQUESTED", "case_page", "case_photo", "load_case", "render_case"]
