@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.knowledge import load_knowledge_base
 from bot.outbox.registry import SenderRegistry
 from handlers.context import CoreDeps, IntakePolicy
 from handlers.conversation.core import Conversation
 from handlers.policy.clock import Clock, SystemClock
 from handlers.policy.workcalendar import WorkCalendar
 from handlers.texts import Texts
+from nlp.directory import Directory
+from nlp.kb import KnowledgeBase
 from nlp.router import Router
 from storage.db import create_engine, create_sessionmaker
 from storage.media import MediaStore
@@ -42,6 +45,17 @@ class App:
 
 def load_router(settings: Settings) -> Router:
     return Router.load(settings.directory.data_dir)
+
+
+def build_texts(settings: Settings, directory: Directory) -> Texts:
+    """The configured language's texts with this deployment's facts filled in: the district's
+    name and hotline from the directory data, and an example case number with its prefix."""
+    values = {
+        "district": directory.short_name_for(settings.language),
+        "hotline": directory.hotline,
+        "case_example": f"{settings.intake.case_prefix}20261125-0007",
+    }
+    return Texts(settings.language, values=values)
 
 
 def intake_policy(settings: Settings) -> IntakePolicy:
@@ -81,7 +95,10 @@ async def build_app(
     clock: Clock | None = None,
     router: Router | None = None,
     prepare: bool = True,
+    knowledge: KnowledgeBase | bool = False,
 ) -> App:
+    """The app with its collaborators. `knowledge`: a knowledge base, or True to load the
+    configured one when [kb] is enabled (answers for questions before a case is filed)."""
     engine = create_engine(
         settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size
     )
@@ -89,14 +106,18 @@ async def build_app(
     router = router or load_router(settings)
     if prepare:
         await prepare_database(engine, sessionmaker, router)
+    kb = knowledge if isinstance(knowledge, KnowledgeBase) else None
+    if knowledge is True and settings.kb.enabled:
+        kb = load_knowledge_base(settings)
     deps = CoreDeps(
         sessionmaker=sessionmaker,
         router=router,
         clock=clock or SystemClock(),
-        texts=Texts(settings.language),
+        texts=build_texts(settings, router.directory),
         policy=intake_policy(settings),
         calendar=WorkCalendar(settings.calendar),
         sla=settings.sla,
+        knowledge=kb,
     )
     return App(
         settings=settings,

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from handlers.policy.sla import SlaSettings
 from handlers.policy.workcalendar import CalendarSettings
+from handlers.texts import languages
 
 
 class _Table(BaseModel):
@@ -227,7 +228,8 @@ class WebSettings(_Table):
 
 
 class Settings(_Table):
-    language: Literal["zh", "en"] = "zh"
+    # Any language with a catalogue file in handlers/catalogues/ ("zh", "en").
+    language: str = "zh"
     log_level: str = "INFO"
     database: DatabaseSettings = DatabaseSettings()
     directory: DirectorySettings = DirectorySettings()
@@ -242,6 +244,14 @@ class Settings(_Table):
     outbox: OutboxSettings = OutboxSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     web: WebSettings = WebSettings()
+
+    @field_validator("language")
+    @classmethod
+    def _has_catalogue(cls, value: str) -> str:
+        # Adding a language is adding its catalogue file, so the file list is the allowed list.
+        if value not in languages():
+            raise ValueError(f"no catalogue for {value!r}; available: {', '.join(languages())}")
+        return value
 
 
 class ConfigError(Exception):

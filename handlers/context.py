@@ -11,6 +11,7 @@ from handlers.policy.clock import Clock
 from handlers.policy.sla import SlaSettings
 from handlers.policy.workcalendar import WorkCalendar
 from handlers.texts import Texts
+from nlp.kb import KnowledgeBase
 from nlp.router import Router
 
 
@@ -43,6 +44,8 @@ class CoreDeps:
     sla: SlaSettings
     # Channels whose pushes can be held until the person writes again (WeChat's 48-hour window).
     holding_channels: frozenset[str] = frozenset({"wechat"})
+    # Answers for questions (咨询) before a case is filed; None when [kb] is off.
+    knowledge: KnowledgeBase | None = None
 
     @property
     def zone(self) -> ZoneInfo:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -84,6 +84,16 @@ class Directory:
     fallback_choices: tuple[str, ...]
     # Complaint words that say nothing about the matter ("处理", "投诉"): they never decide alone.
     generic_terms: tuple[str, ...] = ()
+    # How texts name the district (安宁区), and in other languages ({"en": "Anning district"}).
+    short_name: str = ""
+    short_name_in: Mapping[str, str] = field(default_factory=dict)
+    # The number residents can phone: the national 12345 government service line unless the
+    # district's data names its own.
+    hotline: str = "12345"
+
+    def short_name_for(self, language: str) -> str:
+        """The district's name in texts of `language` (the Chinese short name if none is given)."""
+        return self.short_name_in.get(language) or self.short_name or self.name
 
     def unit(self, name: str) -> Unit | None:
         for unit in self.units:
@@ -126,6 +136,21 @@ def _strs(path: Path, key: str, value: object) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise DirectoryDataError(path, key, f"expected a list of strings, got {value!r}")
     return tuple(_str(path, f"{key}[{i}]", v) for i, v in enumerate(value))
+
+
+def _names(path: Path, key: str, value: object) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise DirectoryDataError(path, key, f"expected a table of language = name, got {value!r}")
+    return {str(lang): _str(path, f"{key}.{lang}", name) for lang, name in value.items()}
+
+
+def _phone(path: Path, key: str, value: object) -> str:
+    number = _str(path, key, value)
+    if not number.replace("-", "").isdigit():
+        raise DirectoryDataError(path, key, f"expected a phone number (digits, '-'), got {value!r}")
+    return number
 
 
 def _float(path: Path, key: str, value: object) -> float:
@@ -318,8 +343,9 @@ def load_directory(data_dir: Path | None = None) -> Directory:
     for i, sub in enumerate(fallback):
         if sub not in subs:
             raise DirectoryDataError(dpath, f"fallback_choices[{i}]", f"no category {sub!r}")
+    name = _str(dpath, "name", district.get("name"))
     return Directory(
-        name=_str(dpath, "name", district.get("name")),
+        name=name,
         data_dir=folder,
         units=tuple(units),
         places=tuple(places),
@@ -329,4 +355,7 @@ def load_directory(data_dir: Path | None = None) -> Directory:
         max_distance_km=_float(dpath, "max_distance_km", district.get("max_distance_km", 30.0)),
         fallback_choices=fallback,
         generic_terms=_load_generic(folder),
+        short_name=_str(dpath, "short_name", district.get("short_name", name)),
+        short_name_in=_names(dpath, "short_name_in", district.get("short_name_in")),
+        hotline=_phone(dpath, "hotline", district.get("hotline", "12345")),
     )

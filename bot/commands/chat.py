@@ -27,4 +27,4 @@ def _chat(args: argparse.Namespace) -> int:
         return 0
 
     # Keep the terminal for the conversation: only warnings go to stderr.
-    return run_with_app(args, body, log_level="WARNING")
+    return run_with_app(args, body, log_level="WARNING", conversations=True)

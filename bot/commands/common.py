@@ -16,15 +16,21 @@ if TYPE_CHECKING:
 
 
 def run_with_app(
-    args: argparse.Namespace, body: Callable[[App], Awaitable[int]], *, log_level: str | None = None
+    args: argparse.Namespace,
+    body: Callable[[App], Awaitable[int]],
+    *,
+    log_level: str | None = None,
+    conversations: bool = False,
 ) -> int:
+    """Build the app, run `body`, close it. `conversations` is for commands that talk to
+    residents (run, chat): they load the knowledge base too when [kb] is enabled."""
     settings = load_settings(args.config)
     setup_logging(log_level or settings.log_level)
 
     async def main() -> int:
         from bot.app import build_app
 
-        app = await build_app(settings)
+        app = await build_app(settings, knowledge=conversations)
         try:
             return await body(app)
         finally:

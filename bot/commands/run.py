@@ -125,4 +125,4 @@ def _run(args: argparse.Namespace) -> int:
                 await web.stop()
         return 0
 
-    return run_with_app(args, body, log_level="WARNING")
+    return run_with_app(args, body, log_level="WARNING", conversations=True)

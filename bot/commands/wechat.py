@@ -51,24 +51,20 @@ def _menu(args: argparse.Namespace) -> int:
 
 
 async def _push(settings: Settings) -> None:
+    from bot.app import build_app
     from bot.wechat.channel import build_parts
-    from handlers.policy.clock import SystemClock
-    from handlers.policy.workcalendar import WorkCalendar
-    from handlers.texts import Texts
-    from storage.db import create_engine, create_sessionmaker
-    from storage.migrate import upgrade
 
-    engine = create_engine(settings.database.url)
+    # The one composition root: the same database (the shared access token lives there),
+    # clock and texts as `hotline run`.
+    app = await build_app(settings)
     try:
-        # The shared access token lives in the database: the same one the bot uses.
-        await upgrade(engine)
         parts = build_parts(
             settings.wechat,
-            sessionmaker=create_sessionmaker(engine),
-            clock=SystemClock(),
-            texts=Texts(settings.language),
-            zone=WorkCalendar(settings.calendar).timezone,
+            sessionmaker=app.sessionmaker,
+            clock=app.deps.clock,
+            texts=app.deps.texts,
+            zone=app.deps.zone,
         )
         await parts.push_menu()
     finally:
-        await engine.dispose()
+        await app.close()

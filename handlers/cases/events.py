@@ -1,11 +1,13 @@
 """The low-level writes of a case: move state, bump the version, log an event.
 
 Private to `handlers.cases`: every other module changes a case through the case commands
-(`handlers.cases.commands`), which check permission, state and version before calling these.
+(`handlers.cases.commands`), which check permission, state and version before calling these
+through their `CommandContext`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +17,16 @@ from handlers.cases.refusal import Refusal, RefusalCode
 from handlers.policy.lifecycle import can_move
 from storage.cases import add_event
 from storage.models import Case, CaseEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What one line of the event log says: who (kind, id), what, and its note and data."""
+
+    actor: tuple[str, str | None]
+    action: str
+    note: str | None = None
+    data: dict[str, Any] | None = None
 
 
 def check_move(case: Case, to_state: str) -> None:
@@ -30,93 +42,39 @@ def bump(case: Case) -> None:
     case.version += 1
 
 
-async def move(
-    *,
-    session: AsyncSession,
-    case: Case,
-    to_state: str,
-    now: datetime,
-    actor: tuple[str, str | None],
-    action: str,
-    note: str | None = None,
-    data: dict[str, Any] | None = None,
-) -> CaseEvent:
-    """`change_state`, flushed so the event has its id.
-
-    A case not yet written (just filed) is inserted by this flush, already in its new state.
-    """
-    event = change_state(
-        session=session,
-        case=case,
-        to_state=to_state,
-        now=now,
-        actor=actor,
-        action=action,
-        note=note,
-        data=data,
-    )
-    await session.flush()
-    return event
-
-
 def change_state(
-    *,
-    session: AsyncSession,
-    case: Case,
-    to_state: str,
-    now: datetime,
-    actor: tuple[str, str | None],
-    action: str,
-    note: str | None = None,
-    data: dict[str, Any] | None = None,
+    session: AsyncSession, case: Case, to_state: str, now: datetime, entry: Entry
 ) -> CaseEvent:
-    """One transition: new state, version + 1 (older cards go stale), one event in the log.
-
-    Every state change of a case goes through here (staff, dispatchers, residents, follow-ups).
-    """
+    """One transition: new state, version + 1 (older cards go stale), one event in the log."""
     check_move(case, to_state)
     from_state = case.state
     case.state = to_state
     bump(case)
-    return _log(session, case, now, actor, action, (from_state, to_state), note, data)
+    return _log(session, case, now, entry, (from_state, to_state))
 
 
-async def record(
-    *,
-    session: AsyncSession,
-    case: Case,
-    now: datetime,
-    actor: tuple[str, str | None],
-    action: str,
-    note: str | None = None,
-    data: dict[str, Any] | None = None,
-) -> CaseEvent:
-    """An event that leaves the state alone (a reply, added information); flushed for its id."""
-    event = _log(session, case, now, actor, action, (None, None), note, data)
-    await session.flush()
-    return event
+def note(session: AsyncSession, case: Case, now: datetime, entry: Entry) -> CaseEvent:
+    """An event that leaves the state alone."""
+    return _log(session, case, now, entry, (None, None))
 
 
 def _log(
     session: AsyncSession,
     case: Case,
     now: datetime,
-    actor: tuple[str, str | None],
-    action: str,
+    entry: Entry,
     states: tuple[str | None, str | None],
-    note: str | None,
-    data: dict[str, Any] | None,
 ) -> CaseEvent:
     case.updated_at = now
     return add_event(
         session=session,
         case=case,
         at=now,
-        actor_kind=actor[0],
-        actor_id=actor[1],
-        action=action,
+        actor_kind=entry.actor[0],
+        actor_id=entry.actor[1],
+        action=entry.action,
         from_state=states[0],
         to_state=states[1],
-        note=note,
-        data=data,
+        note=entry.note,
+        data=entry.data,
     )

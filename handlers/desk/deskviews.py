@@ -22,6 +22,8 @@ _OPEN_AT_UNIT = (
     CaseState.ACCEPTED.value,
     CaseState.REOPENED.value,
 )
+# States in which the unit's next step is to sign (签收), so /cases shows the sign deadline.
+_AWAITING_SIGNATURE = (CaseState.DISPATCHED.value, CaseState.REOPENED.value)
 
 
 class DeskViews:
@@ -60,27 +62,37 @@ class DeskViews:
             turn.say(self.t("staff.cases_empty"))
             return
         lines = [self.t("staff.cases_header")]
-        lines += [
-            self.t(
-                "staff.cases_line",
-                number=c.number,
-                state=self.t(f"state.{c.state}"),
-                deadline=self.cards.local(
-                    c.sign_deadline if c.state == CaseState.DISPATCHED else c.handle_deadline
-                ),
+        for c in cases:
+            awaiting_signature = c.state in _AWAITING_SIGNATURE
+            lines.append(
+                self.t(
+                    "staff.cases_line.sign" if awaiting_signature else "staff.cases_line",
+                    number=c.number,
+                    state=self.t(f"state.{c.state}"),
+                    deadline=self.cards.local(
+                        c.sign_deadline if awaiting_signature else c.handle_deadline
+                    ),
+                )
             )
-            for c in cases
-        ]
         turn.say("\n".join(lines))
 
     def _event_line(self, event: CaseEvent) -> str:
         kind = event.actor_kind
         actor = self.t(f"actor.{kind}") if kind in _ACTOR_KINDS else kind
         note = mask_personal_data(event.note) if event.note else ""
+        action = event.action
+        key = f"event.{action}"
+        if self.t.has(key):
+            # Most events name their unit in `data`; dispatch and reopen events in the note.
+            unit = (event.data or {}).get("unit") or note
+            action = self.t(key, unit=unit, note=note)
+            # "承办单位回复：{note}" or "已派单至 {unit}" already shows it: do not repeat it.
+            if note and note in action:
+                note = ""
         return self.t(
             "super.event",
             time=self.cards.local(event.at),
             actor=actor,
-            action=event.action,
+            action=action,
             note=note,
         ).rstrip()

@@ -20,6 +20,7 @@ class Step(StrEnum):
     SHARE = "share"
     CONFIRM = "confirm"
     EDIT = "edit"
+    ANSWERED = "kb"  # a knowledge-base answer shown: 已解决 / 未解决 / 转人工?
 
 
 @dataclass(slots=True)
@@ -46,6 +47,12 @@ class DraftState:
     share_phone: bool | None = None
     # True while the resident changes one item from the summary: after it, back to the summary.
     editing: bool = False
+    # The knowledge-base answer shown for this question (kb_queries row and entry ids), so the
+    # case filed after 未解决 carries what the resident was already told; 转人工 sends the case
+    # to the hotline centre's dispatchers rather than straight to a unit.
+    kb_query: int | None = None
+    kb_shown: list[str] = field(default_factory=list)
+    kb_handoff: bool = False
 
     def to_json(self) -> dict[str, Any]:
         # Field by field with one-level copies, not `asdict`/`deepcopy`: this runs on every

@@ -17,7 +17,9 @@ from handlers.policy.casetypes import RequestType
 from handlers.resident.draft import DraftState, Step
 from handlers.resident.intent import plainly_complaint
 from handlers.validation import clean_text, mask_phone, normalise_phone
+from nlp.kb import read_intent
 from nlp.router import RouteDecision
+from storage.kb import HANDOFF, SOLVED, UNSOLVED, record_kb_answer, record_kb_outcome
 from storage.models import Case
 from storage.residents import ensure_resident_id
 
@@ -36,6 +38,9 @@ P_SUBMIT = "submit"
 P_EDIT = "edit"
 P_CANCEL = "cancel"
 P_UNSURE = "cat:none"
+P_KB_SOLVED = "kb:y"
+P_KB_UNSOLVED = "kb:n"
+P_KB_HANDOFF = "kb:h"
 # After 提交 the dialog keeps this step (with the case number) so that a second press of a
 # button of the finished summary is answered with the number, not "option not available".
 FILED = "filed"
@@ -67,6 +72,7 @@ class Intake:
             Step.PHONE: self._on_phone,
             Step.CONFIRM: self._on_confirm,
             Step.EDIT: self._on_edit,
+            Step.ANSWERED: self._on_answered,
         }
 
     # -- entry points -------------------------------------------------------------------------
@@ -86,6 +92,8 @@ class Intake:
             if plainly_complaint(state.description):
                 state.request_type = RequestType.COMPLAINT.value
                 self._route(turn, state)
+            elif await self._offer_answer(turn, state):
+                return
         await self._show(turn, state)
 
     async def resume(self, turn: Turn, state: DraftState) -> None:
@@ -128,6 +136,8 @@ class Intake:
         state.request_type = chosen
         if state.description is None:
             state.step = Step.DESCRIBE
+        elif await self._offer_answer(turn, state):
+            return
         else:
             self._route(turn, state)
         await self._show(turn, state)
@@ -141,6 +151,62 @@ class Intake:
         state.chosen_subcategory = None
         state.unsure_category = False
         state.category_asks = 0
+        if await self._offer_answer(turn, state):
+            return
+        self._route(turn, state)
+        await self._show(turn, state)
+
+    # -- questions answered from the knowledge base (知识库) ------------------------------------
+
+    async def _offer_answer(self, turn: Turn, state: DraftState) -> bool:
+        """A question (咨询, or a message that reads as one) gets the best knowledge-base answer
+        first, with 已解决 / 未解决 / 转人工. A complaint is never deflected to an answer; a
+        question no entry answers is counted (the list a centre should write next)."""
+        kb, text = self.deps.knowledge, state.description
+        if kb is None or text is None or state.kb_query is not None:
+            return False
+        if state.request_type not in (None, RequestType.QUESTION.value):
+            return False
+        reading = read_intent(text)
+        if reading.complaint or plainly_complaint(text):
+            return False
+        if state.request_type is None and not reading.question:
+            return False
+        answer = kb.best(text, today=turn.now.astimezone(self.deps.zone).date())
+        asked = await record_kb_answer(
+            session=turn.session,
+            channel=turn.inbound.channel,
+            text=text,
+            entry_id=answer.entry.id if answer else None,
+            score=answer.score if answer else None,
+            now=turn.now,
+        )
+        if answer is None:
+            return False
+        state.kb_query, state.kb_shown = asked.id, [answer.entry.id]
+        state.step = Step.ANSWERED
+        await self._save(turn, state)
+        turn.say(self.t("kb.answer", answer=answer.entry.reply_text()))
+        turn.replies.append(self._prompt(state))
+        return True
+
+    async def _on_answered(self, turn: Turn, state: DraftState) -> None:
+        chosen = self._choice(
+            turn,
+            {P_KB_SOLVED: P_KB_SOLVED, P_KB_UNSOLVED: P_KB_UNSOLVED, P_KB_HANDOFF: P_KB_HANDOFF},
+        )
+        if chosen == P_KB_SOLVED:
+            assert state.kb_query is not None
+            await record_kb_outcome(
+                session=turn.session, query_id=state.kb_query, outcome=SOLVED, now=turn.now
+            )
+            await clear_dialog(turn)
+            turn.say(self.t("kb.solved"))
+            return
+        # Not answered: on as a normal 咨询 case carrying the question and what was shown.
+        state.kb_handoff = chosen == P_KB_HANDOFF
+        state.request_type = RequestType.QUESTION.value
+        turn.say(self.t("kb.continue"))
         self._route(turn, state)
         await self._show(turn, state)
 
@@ -246,12 +312,18 @@ class Intake:
             chat_id=inbound.chat_id,
             now=turn.now,
         )
+        decision = dict(state.decision or {})
+        if state.kb_shown:
+            decision["kb_shown"] = list(state.kb_shown)
+        if state.kb_handoff:
+            # 转人工: a person at the hotline centre takes it, not the router's unit.
+            decision["unit"] = None
         filing = NewCase(
             resident_id=resident_id,
             channel=inbound.channel,
             request_type=state.request_type,
             description=state.description,
-            decision=state.decision or {},
+            decision=decision,
             place_text=state.place_text,
             place_unit=state.place_unit,
             latitude=state.latitude,
@@ -262,6 +334,14 @@ class Intake:
         )
         ctx = CommandContext(turn.session, self.deps, turn.now)
         case = await file_case(ctx, Actor.of_resident(resident_id), filing)
+        if state.kb_query is not None:
+            await record_kb_outcome(
+                session=turn.session,
+                query_id=state.kb_query,
+                outcome=HANDOFF if state.kb_handoff else UNSOLVED,
+                now=turn.now,
+                case_id=case.id,
+            )
         kind = self.t(f"type.{state.request_type}")
         buttons = [resident_buttons(ctx, case)]
         if case.unit_name:
@@ -404,6 +484,9 @@ class Intake:
             "e:photos": "btn.edit.photos",
             "e:contact": "btn.edit.contact",
             "e:cat": "btn.edit.category",
+            P_KB_SOLVED: "btn.kb_solved",
+            P_KB_UNSOLVED: "btn.kb_unsolved",
+            P_KB_HANDOFF: "btn.kb_handoff",
         }
         key = keys.get(payload)
         return self.t(key) if key else None
@@ -453,6 +536,9 @@ class Intake:
             return Outbound(t("ask_share"), _rows([[b(P_SHARE_YES), b(P_SHARE_NO)]]))
         if step is Step.PHONE:
             return Outbound(t("ask_phone"), _rows([[b(P_ANON)]]))
+        if step is Step.ANSWERED:
+            rows = [[b(P_KB_SOLVED), b(P_KB_UNSOLVED), b(P_KB_HANDOFF)]]
+            return Outbound(t("kb.ask_solved"), _rows(rows))
         if step is Step.EDIT:
             rows = [[b("e:desc"), b("e:place"), b("e:cat")], [b("e:photos"), b("e:contact")]]
             rows.append([b("back")])

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.cases import events, notify
+from handlers.cases.actor import Actor
+from handlers.cases.events import Entry
 from handlers.context import CoreDeps
+from handlers.conversation.messages import Outbound
 from handlers.texts import Texts
+from storage.models import Case, CaseEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +35,79 @@ class CommandContext:
         if moment is None:
             return self.t("card.none")
         return moment.astimezone(self.deps.zone).strftime("%Y-%m-%d %H:%M")
+
+    # -- writes, in this context's transaction ----------------------------------------------
+
+    async def move(
+        self,
+        *,
+        case: Case,
+        to_state: str,
+        actor: Actor,
+        action: str,
+        note: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> CaseEvent:
+        """A transition (state, version + 1, one event), flushed so the event has its id."""
+        entry = Entry(actor.event_actor, action, note, data)
+        event = events.change_state(self.session, case, to_state, self.now, entry)
+        await self.session.flush()
+        return event
+
+    async def record(
+        self,
+        *,
+        case: Case,
+        actor: Actor,
+        action: str,
+        note: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> CaseEvent:
+        """An event that leaves the state alone (a reply, added information), flushed."""
+        event = self.log(case=case, actor=actor, action=action, note=note, data=data)
+        await self.session.flush()
+        return event
+
+    def log(
+        self,
+        *,
+        case: Case,
+        actor: Actor,
+        action: str,
+        note: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> CaseEvent:
+        """An event that leaves the state alone, written with the transaction's next flush."""
+        entry = Entry(actor.event_actor, action, note, data)
+        return events.note(self.session, case, self.now, entry)
+
+    async def tell(
+        self,
+        *,
+        kind: str,
+        case: Case,
+        stamp: str,
+        recipients: Iterable[notify.Recipient],
+        message: Outbound,
+    ) -> int:
+        """Queue `message` once per recipient, in this transaction (the one notification API)."""
+        return await notify.tell(
+            session=self.session,
+            kind=kind,
+            case_id=case.id,
+            stamp=stamp,
+            recipients=recipients,
+            message=message,
+            now=self.now,
+        )
+
+    async def tell_resident(self, case: Case, stamp: str, message: Outbound) -> int:
+        """A step of the case told to the resident who filed it (if they can be reached)."""
+        recipients = await notify.resident_of(self.session, case)
+        return await self.tell(
+            kind=notify.RESIDENT_STEP,
+            case=case,
+            stamp=stamp,
+            recipients=recipients,
+            message=message,
+        )

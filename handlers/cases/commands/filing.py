@@ -11,7 +11,6 @@ from handlers.cases.actor import Actor, ActorKind
 from handlers.cases.commands.context import CommandContext
 from handlers.cases.commands.guards import require_kind
 from handlers.cases.commands.routing import dispatch_to, queue_for_dispatch
-from handlers.cases.events import move
 from handlers.policy.lifecycle import CaseState
 from storage.cases import add_event, next_case_number
 from storage.models import Case
@@ -78,6 +77,7 @@ async def file_case(ctx: CommandContext, actor: Actor, filing: NewCase) -> Case:
     # Not flushed here: the move below writes the case once, already in its next state, together
     # with both events (an INSERT then UPDATEs would cost two more round trips).
     session.add(case)
+    # The first line of the log: no state before it, so not a transition.
     add_event(
         session=session,
         case=case,
@@ -102,12 +102,10 @@ async def file_case(ctx: CommandContext, actor: Actor, filing: NewCase) -> Case:
             data=routing,
         )
     else:
-        await move(
-            session=session,
+        await ctx.move(
             case=case,
             to_state=CaseState.PENDING_DISPATCH,
-            now=now,
-            actor=system.event_actor,
+            actor=system,
             action="pending_dispatch",
             data=routing,
         )

@@ -10,13 +10,11 @@ from handlers.cases.actor import Actor
 from handlers.cases.commands.context import CommandContext
 from handlers.cases.commands.guards import clean, require_state, require_version, residents_case
 from handlers.cases.commands.system import close, reopen, to_review
-from handlers.cases.events import move, record
 from handlers.cases.refusal import Refusal, RefusalCode
 from handlers.conversation.messages import Outbound
 from handlers.policy.lifecycle import OPEN_STATES, CaseState
 from handlers.policy.sla import reopen_goes_to_supervisor
 from handlers.validation import mask_personal_data
-from storage.cases import add_event
 from storage.models import Case, CaseEvent
 
 AT_UNIT = frozenset({CaseState.DISPATCHED, CaseState.ACCEPTED, CaseState.REOPENED})
@@ -33,25 +31,21 @@ async def add_info(ctx: CommandContext, actor: Actor, case_id: int, *, text: str
     text = clean(text, max_chars=MAX_TEXT)
     case = await residents_case(ctx, actor, case_id)
     require_state(case, OPEN_STATES)
-    event = await record(
-        session=ctx.session,
+    event = await ctx.record(
         case=case,
-        now=ctx.now,
-        actor=actor.event_actor,
+        actor=actor,
         action="info_added",
         note=text,
     )
     if CaseState(case.state) in AT_UNIT and case.unit_name:
-        await notify.tell(
-            session=ctx.session,
+        await ctx.tell(
             kind=notify.INFO,
-            case_id=case.id,
+            case=case,
             stamp=notify.event_stamp(event.id),
             recipients=await notify.unit_everyone(ctx.session, case.unit_name),
             message=Outbound(
                 ctx.t("staff.info_added", number=case.number, text=mask_personal_data(text))
             ),
-            now=ctx.now,
         )
     return event
 
@@ -66,25 +60,21 @@ async def withdraw(
         require_version(case, version)
     require_state(case, WITHDRAWABLE)
     unit = case.unit_name
-    await move(
-        session=ctx.session,
+    await ctx.move(
         case=case,
         to_state=CaseState.CANCELLED,
-        now=ctx.now,
-        actor=actor.event_actor,
+        actor=actor,
         action="withdrawn",
         data={"unit": unit},
     )
     case.sign_deadline = case.handle_deadline = case.return_deadline = None
     if unit is not None:
-        await notify.tell(
-            session=ctx.session,
+        await ctx.tell(
             kind=notify.WITHDRAWN,
-            case_id=case.id,
+            case=case,
             stamp=notify.version_stamp(case),
             recipients=await notify.unit_everyone(ctx.session, unit),
             message=Outbound(ctx.t("staff.withdrawn", number=case.number)),
-            now=ctx.now,
         )
     return case
 
@@ -107,15 +97,10 @@ async def answer_resolved(
     """回访, first question: was the matter resolved? (解决率 counts this, apart from 满意率.)"""
     case = await _awaiting_rating(ctx, actor, case_id)
     case.feedback_resolved = resolved
-    add_event(
-        session=ctx.session,
+    ctx.log(
         case=case,
-        at=ctx.now,
-        actor_kind=actor.event_actor[0],
-        actor_id=actor.id,
+        actor=actor,
         action="feedback_resolved",
-        from_state=None,
-        to_state=None,
         data={"resolved": resolved},
     )
     return case
@@ -129,15 +114,10 @@ async def rate(ctx: CommandContext, actor: Actor, case_id: int, *, satisfaction:
     case = await _awaiting_rating(ctx, actor, case_id)
     case.satisfaction = satisfaction
     case.comment_open_until = ctx.now + COMMENT_WINDOW
-    add_event(
-        session=ctx.session,
+    ctx.log(
         case=case,
-        at=ctx.now,
-        actor_kind=actor.event_actor[0],
-        actor_id=actor.id,
+        actor=actor,
         action="feedback",
-        from_state=None,
-        to_state=None,
         data={"resolved": case.feedback_resolved, "satisfaction": satisfaction},
     )
     if satisfaction in SATISFIED_VALUES:
@@ -159,15 +139,10 @@ async def comment(ctx: CommandContext, actor: Actor, case_id: int, *, text: str)
         )
     text = text.strip()[:MAX_TEXT]
     case.comment_open_until = None
-    add_event(
-        session=ctx.session,
+    ctx.log(
         case=case,
-        at=ctx.now,
-        actor_kind=actor.event_actor[0],
-        actor_id=actor.id,
+        actor=actor,
         action="feedback_comment",
-        from_state=None,
-        to_state=None,
         note=text,
     )
     recipients: list[notify.Recipient] = []
@@ -176,13 +151,11 @@ async def comment(ctx: CommandContext, actor: Actor, case_id: int, *, text: str)
     elif case.satisfaction == "dissatisfied":
         recipients = await notify.supervisors(ctx.session)
     if recipients:
-        await notify.tell(
-            session=ctx.session,
+        await ctx.tell(
             kind="fu:comment",
-            case_id=case.id,
+            case=case,
             stamp=notify.version_stamp(case),
             recipients=recipients,
             message=Outbound(ctx.t("fu.comment_relay", number=case.number, comment=text)),
-            now=ctx.now,
         )
     return case

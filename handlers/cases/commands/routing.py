@@ -8,7 +8,7 @@ from typing import Any
 from handlers.cases import notify
 from handlers.cases.actor import Actor
 from handlers.cases.commands.context import CommandContext
-from handlers.cases.events import check_move, move
+from handlers.cases.events import check_move
 from handlers.conversation import payloads as p
 from handlers.conversation.messages import Button, Outbound
 from handlers.desk.cards import Cards
@@ -48,40 +48,26 @@ async def dispatch_to(
     case.sign_deadline = deadlines.sign_by
     case.handle_deadline = deadlines.handle_by
     case.return_deadline = deadlines.return_by
-    await move(
-        session=ctx.session,
+    await ctx.move(
         case=case,
         to_state=CaseState.DISPATCHED,
-        now=ctx.now,
-        actor=actor.event_actor,
+        actor=actor,
         action=action,
         note=unit,
         data={**(data or {}), "unit": unit},
     )
     cards = Cards(ctx.t, ctx.deps.zone)
     stamp = notify.version_stamp(case)
-    await notify.tell(
-        session=ctx.session,
+    await ctx.tell(
         kind=notify.CARD,
-        case_id=case.id,
+        case=case,
         stamp=stamp,
         recipients=await notify.unit_everyone(ctx.session, unit),
         message=cards.staff_card(case, now=ctx.now, new=True),
-        now=ctx.now,
     )
     if tell_resident:
-        await notify.tell(
-            session=ctx.session,
-            kind=notify.RESIDENT_STEP,
-            case_id=case.id,
-            stamp=stamp,
-            recipients=await notify.resident_of(ctx.session, case),
-            message=Outbound(
-                ctx.t("resident.dispatched", number=case.number, unit=unit),
-                buttons=(resident_buttons(ctx, case),),
-            ),
-            now=ctx.now,
-        )
+        said = ctx.t("resident.dispatched", number=case.number, unit=unit)
+        await ctx.tell_resident(case, stamp, Outbound(said, buttons=(resident_buttons(ctx, case),)))
 
 
 def resident_buttons(ctx: CommandContext, case: Case) -> tuple[Button, ...]:
@@ -100,12 +86,10 @@ async def queue_for_dispatch(
     `returned` is (unit, reason) when a unit sent the case back; that unit is not suggested.
     """
     message = Cards(ctx.t, ctx.deps.zone).dispatcher_card(case, returned=returned)
-    await notify.tell(
-        session=ctx.session,
+    await ctx.tell(
         kind=notify.QUEUE,
-        case_id=case.id,
+        case=case,
         stamp=notify.version_stamp(case),
         recipients=await notify.dispatchers(ctx.session),
         message=message,
-        now=ctx.now,
     )

@@ -11,7 +11,7 @@ from handlers.cases import notify
 from handlers.cases.actor import Actor, ActorKind
 from handlers.cases.commands.context import CommandContext
 from handlers.cases.commands.guards import locked_case, require_kind
-from handlers.cases.events import bump, record
+from handlers.cases.events import bump
 from handlers.cases.extensions import APPROVED, DENIED, REQUESTED, extension_status
 from handlers.cases.refusal import Refusal, RefusalCode
 from handlers.conversation.messages import Outbound
@@ -62,11 +62,9 @@ async def _approve(
             RefusalCode.EXTENSION_CAP, str(error), cap=ctx.deps.sla.extension_cap_days
         ) from error
     reason = request.note or ""
-    await record(
-        session=ctx.session,
+    await ctx.record(
         case=case,
-        now=ctx.now,
-        actor=actor.event_actor,
+        actor=actor,
         action=APPROVED,
         note=reason,
         data={"request": request.id, "days": days, "deadline": deadline.isoformat()},
@@ -76,49 +74,34 @@ async def _approve(
     # unit's old card stale, so a fresh one goes out below.
     bump(case)
     stamp, when = notify.version_stamp(case), ctx.local(deadline)
-    await notify.tell(
-        session=ctx.session,
-        kind=notify.RESIDENT_STEP,
-        case_id=case.id,
-        stamp=stamp,
-        recipients=await notify.resident_of(ctx.session, case),
-        message=Outbound(
-            ctx.t("resident.extended", number=case.number, deadline=when, reason=reason)
-        ),
-        now=ctx.now,
-    )
+    said = ctx.t("resident.extended", number=case.number, deadline=when, reason=reason)
+    await ctx.tell_resident(case, stamp, Outbound(said))
     card = Cards(ctx.t, ctx.deps.zone).staff_card(case, now=ctx.now)
-    await notify.tell(
-        session=ctx.session,
+    await ctx.tell(
         kind=notify.EXTENSION_DECIDED,
-        case_id=case.id,
+        case=case,
         stamp=stamp,
         recipients=await notify.staff_member(ctx.session, request.actor_id, case.unit_name or ""),
         message=Outbound(
             ctx.t("staff.ext_approved", number=case.number, deadline=when) + "\n" + card.text,
             buttons=card.buttons,
         ),
-        now=ctx.now,
     )
 
 
 async def _deny(ctx: CommandContext, actor: Actor, case: Case, request: CaseEvent) -> None:
-    event = await record(
-        session=ctx.session,
+    event = await ctx.record(
         case=case,
-        now=ctx.now,
-        actor=actor.event_actor,
+        actor=actor,
         action=DENIED,
         data={"request": request.id, "days": request.data.get("days")},
     )
-    await notify.tell(
-        session=ctx.session,
+    await ctx.tell(
         kind=notify.EXTENSION_DECIDED,
-        case_id=case.id,
+        case=case,
         stamp=notify.event_stamp(event.id),
         recipients=await notify.staff_member(ctx.session, request.actor_id, case.unit_name or ""),
         message=Outbound(
             ctx.t("staff.ext_denied", number=case.number, deadline=ctx.local(case.handle_deadline))
         ),
-        now=ctx.now,
     )

@@ -9,14 +9,13 @@ from typing import Any
 from handlers.cases import notify
 from handlers.cases.actor import SYSTEM, Actor
 from handlers.cases.commands.context import CommandContext
-from handlers.cases.events import change_state
+from handlers.cases.events import Entry, change_state
 from handlers.conversation.messages import Outbound
 from handlers.desk.cards import Cards
 from handlers.followup.timers import Timer, TimerKind, plan
 from handlers.policy.casetypes import RequestType, Urgency
 from handlers.policy.lifecycle import CaseState
 from handlers.policy.sla import compute_deadlines
-from storage.cases import add_event
 from storage.models import Case
 
 UNRATED = "unrated"  # 未评价: never counted as satisfied
@@ -35,15 +34,10 @@ def record_timer(ctx: CommandContext, case: Case, timer: Timer, *, skipped: bool
     """An SLA timer fired (or was skipped as too late): its marker and its event, so a second
     sweep or instance neither repeats nor loses it."""
     setattr(case, _MARKERS[timer.kind], timer.deadline)
-    add_event(
-        session=ctx.session,
+    ctx.log(
         case=case,
-        at=ctx.now,
-        actor_kind=SYSTEM.kind.value,
-        actor_id=None,
+        actor=SYSTEM,
         action=f"{timer.kind.value}_skipped" if skipped else timer.kind.value,
-        from_state=None,
-        to_state=None,
         note=None,
         data={"deadline": timer.deadline.isoformat(), "due_at": timer.at.isoformat()},
     )
@@ -55,15 +49,10 @@ def callback_sent(ctx: CommandContext, case: Case, timer: Timer) -> None:
     case.callback_sent_at = ctx.now
     case.feedback_resolved = None
     case.satisfaction = None
-    add_event(
-        session=ctx.session,
+    ctx.log(
         case=case,
-        at=ctx.now,
-        actor_kind=SYSTEM.kind.value,
-        actor_id=None,
+        actor=SYSTEM,
         action="callback_sent",
-        from_state=None,
-        to_state=None,
         data={"resolved_at": timer.deadline.isoformat()},
     )
 
@@ -80,14 +69,7 @@ def _transition(
 ) -> None:
     """A state change, then the case's timers planned again for its new state."""
     change_state(
-        session=ctx.session,
-        case=case,
-        to_state=to_state.value,
-        now=ctx.now,
-        actor=actor.event_actor,
-        action=action,
-        note=note,
-        data=data,
+        ctx.session, case, to_state.value, ctx.now, Entry(actor.event_actor, action, note, data)
     )
     plan(case, ctx.deps.calendar, ctx.deps.sla)
 
@@ -124,10 +106,9 @@ async def to_review(ctx: CommandContext, case: Case) -> None:
         action="review",
         data={"reopens": case.reopen_count, "satisfaction": case.satisfaction},
     )
-    await notify.tell(
-        session=ctx.session,
+    await ctx.tell(
         kind="fu:review",
-        case_id=case.id,
+        case=case,
         stamp=notify.version_stamp(case),
         recipients=await notify.supervisors(ctx.session),
         message=Outbound(
@@ -138,7 +119,6 @@ async def to_review(ctx: CommandContext, case: Case) -> None:
                 reopens=case.reopen_count,
             )
         ),
-        now=ctx.now,
     )
 
 
@@ -181,13 +161,11 @@ async def reopen(ctx: CommandContext, case: Case) -> datetime:
         sign_deadline=ctx.local(deadlines.sign_by),
         deadline=ctx.local(deadline),
     )
-    await notify.tell(
-        session=ctx.session,
+    await ctx.tell(
         kind="fu:reopen",
-        case_id=case.id,
+        case=case,
         stamp=notify.version_stamp(case),
         recipients=await notify.unit_staff(ctx.session, case.unit_name or ""),
         message=Outbound(f"{notice}\n{card.text}", buttons=card.buttons, photos=card.photos),
-        now=ctx.now,
     )
     return deadline

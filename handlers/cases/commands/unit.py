@@ -10,7 +10,6 @@ from handlers.cases.actor import Actor
 from handlers.cases.commands.context import CommandContext
 from handlers.cases.commands.guards import clean, unit_case
 from handlers.cases.commands.routing import queue_for_dispatch
-from handlers.cases.events import move, record
 from handlers.cases.extensions import REQUESTED, ExtensionStatus, extension_status
 from handlers.cases.refusal import Refusal, RefusalCode
 from handlers.conversation import payloads as p
@@ -27,33 +26,18 @@ RETURN_STATES = frozenset({CaseState.DISPATCHED})
 MAX_TEXT = 1000
 
 
-async def _tell_resident(ctx: CommandContext, case: Case, stamp: str, message: Outbound) -> None:
-    await notify.tell(
-        session=ctx.session,
-        kind=notify.RESIDENT_STEP,
-        case_id=case.id,
-        stamp=stamp,
-        recipients=await notify.resident_of(ctx.session, case),
-        message=message,
-        now=ctx.now,
-    )
-
-
 async def sign(ctx: CommandContext, actor: Actor, case_id: int, *, version: int | None) -> Case:
     """签收: the unit takes the case on; the resident is told who handles it."""
     case = await unit_case(ctx, actor, case_id, version, SIGN_STATES)
-    await move(
-        session=ctx.session,
+    await ctx.move(
         case=case,
         to_state=CaseState.ACCEPTED,
-        now=ctx.now,
-        actor=actor.event_actor,
+        actor=actor,
         action="signed",
         data={"unit": case.unit_name},
     )
     case.signed_at = ctx.now
-    await _tell_resident(
-        ctx,
+    await ctx.tell_resident(
         case,
         notify.version_stamp(case),
         Outbound(ctx.t("resident.signed", number=case.number, unit=case.unit_name)),
@@ -67,11 +51,9 @@ async def reply(
     """回复: words from the unit relayed to the resident; the state stays."""
     text = clean(text, max_chars=MAX_TEXT)
     case = await unit_case(ctx, actor, case_id, version, REPLY_STATES)
-    event = await record(
-        session=ctx.session,
+    event = await ctx.record(
         case=case,
-        now=ctx.now,
-        actor=actor.event_actor,
+        actor=actor,
         action="replied",
         note=text,
         data={"unit": case.unit_name},
@@ -80,7 +62,7 @@ async def reply(
         ctx.t("resident.reply", unit=case.unit_name, number=case.number, text=text),
         buttons=((Button(ctx.t("btn.add_info"), p.build(p.RESIDENT, "add", case.id)),),),
     )
-    await _tell_resident(ctx, case, notify.event_stamp(event.id), message)
+    await ctx.tell_resident(case, notify.event_stamp(event.id), message)
     return event
 
 
@@ -145,26 +127,22 @@ async def request_extension(
     left = await extension_days_left(ctx, case)
     if not 1 <= days <= left:
         raise Refusal(RefusalCode.BAD_DAYS, f"{days} days asked, {left} left", left=left)
-    event = await record(
-        session=ctx.session,
+    event = await ctx.record(
         case=case,
-        now=ctx.now,
-        actor=actor.event_actor,
+        actor=actor,
         action=REQUESTED,
         note=reason,
         data={"days": days, "unit": case.unit_name},
     )
     cap = ctx.deps.sla.extension_cap_days
-    await notify.tell(
-        session=ctx.session,
+    await ctx.tell(
         kind=notify.EXTENSION_ASKED,
-        case_id=case.id,
+        case=case,
         stamp=notify.event_stamp(event.id),
         recipients=await notify.supervisors(ctx.session),
         message=Cards(ctx.t, ctx.deps.zone).extension_request(
             case, event_id=event.id, days=days, reason=reason, already=cap - left, cap=cap
         ),
-        now=ctx.now,
     )
     return event
 
@@ -199,12 +177,10 @@ async def return_case(
     assert unit is not None
     label = ctx.t(f"return.{reason}")
     said = f"{label}：{note}" if note else label
-    await move(
-        session=ctx.session,
+    await ctx.move(
         case=case,
         to_state=CaseState.PENDING_DISPATCH,
-        now=ctx.now,
-        actor=actor.event_actor,
+        actor=actor,
         action="returned",
         note=said,
         data={"unit": unit, "reason": reason, "note": note},
@@ -223,8 +199,7 @@ async def return_case(
         now=ctx.now,
     )
     await queue_for_dispatch(ctx, case, returned=(unit, said))
-    await _tell_resident(
-        ctx,
+    await ctx.tell_resident(
         case,
         notify.version_stamp(case),
         Outbound(ctx.t("resident.requeued", number=case.number)),
@@ -248,19 +223,16 @@ async def resolve(
             RefusalCode.BAD_INPUT, f"{len(photos)} photos", max=ctx.deps.policy.max_photos
         )
     case = await unit_case(ctx, actor, case_id, version, WORK_STATES)
-    await move(
-        session=ctx.session,
+    await ctx.move(
         case=case,
         to_state=CaseState.RESOLVED,
-        now=ctx.now,
-        actor=actor.event_actor,
+        actor=actor,
         action="resolved",
         note=result,
         data={"unit": case.unit_name, "photos": list(photos)},
     )
     case.resolved_at = ctx.now
-    await _tell_resident(
-        ctx,
+    await ctx.tell_resident(
         case,
         notify.version_stamp(case),
         Outbound(

@@ -1,7 +1,7 @@
 """web: accounts, sessions, login attempts
 
-Revision ID: 0005_web
-Revises: 0004_kb
+Revision ID: 0006_web
+Revises: 0005_drop_resident_language
 Create Date: 2026-11-28 08:44:18.442292
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import storage.models
 
-revision: str = "0005_web"
-down_revision: str | None = "0004_kb"
+revision: str = "0006_web"
+down_revision: str | None = "0005_drop_resident_language"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
