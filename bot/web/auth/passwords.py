@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -15,9 +16,14 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 _HASHER = PasswordHasher()
 MIN_LENGTH = 10
 MAX_LENGTH = 256
-# Verified when an account has no password yet, so an unknown login name takes as long as a
-# wrong password and timing does not tell which accounts exist.
-_DUMMY_HASH = _HASHER.hash("not a real password, never matches")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when an account has no password yet, so an unknown login name takes as long as
+    a wrong password and timing does not tell which accounts exist. Made on first use, not at
+    import (hashing is deliberately slow)."""
+    return _HASHER.hash("not a real password, never matches")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +50,7 @@ async def hash_password(password: str) -> str:
 
 def _verify(stored: str | None, password: str) -> Verdict:
     try:
-        _HASHER.verify(stored or _DUMMY_HASH, password)
+        _HASHER.verify(stored or _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return Verdict(ok=False)
     if stored is None:

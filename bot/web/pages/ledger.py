@@ -16,7 +16,6 @@ from aiohttp import web
 
 from bot.web.access import require, viewer_of
 from bot.web.context import deps_of
-from bot.web.ledgerfile import LedgerRange, write_csv, write_xlsx
 from bot.web.pages.period import period_of
 from bot.web.render import render
 
@@ -50,6 +49,9 @@ async def ledger_download(request: web.Request) -> web.StreamResponse:
     period = period_of(request, deps)
     unit = request.query.get("unit") or None
     kind = "csv" if request.query.get("format") == "csv" else "xlsx"
+    # openpyxl is imported on the first download, not when `hotline run` starts the workbench.
+    from bot.web.ledgerfile import LedgerRange, write_csv, write_xlsx
+
     wanted = LedgerRange(start=period.start, end=period.end, unit=unit, now=deps.core.clock.now())
     name = f"台账_{period.first:%Y%m%d}-{period.last:%Y%m%d}{'_' + unit if unit else ''}.{kind}"
     disposition = f"attachment; filename=\"ledger.{kind}\"; filename*=UTF-8''{quote(name)}"
