@@ -39,9 +39,9 @@ SCRIPT: tuple[tuple[str, str], ...] = (
     ("text", "/new"),
     ("choice", "t:complaint"),
     ("text", TEXT),
-    ("choice", "skip"),
-    ("choice", "anon"),
-    ("choice", "submit"),
+    ("choice", "i:skip"),
+    ("choice", "i:anon"),
+    ("choice", "i:submit"),
 )
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.knowledge import load_knowledge_base
+from bot.logs import mask_all_handlers
 from bot.outbox.registry import SenderRegistry
 from handlers.context import CoreDeps, IntakePolicy
 from handlers.conversation.core import Conversation
@@ -21,6 +23,7 @@ from nlp.router import Router
 from storage.db import create_engine, create_sessionmaker
 from storage.media import MediaStore
 from storage.migrate import upgrade
+from storage.replies import ReplyJournal
 from storage.units import UnitRecord, sync_units
 
 log = logging.getLogger(__name__)
@@ -44,7 +47,13 @@ class App:
 
 
 def load_router(settings: Settings) -> Router:
-    return Router.load(settings.directory.data_dir)
+    """The keyword router; with `[router] model`, one that asks the learned model first."""
+    router = Router.load(settings.directory.data_dir)
+    if settings.router.model is None:
+        return router  # scikit-learn is never imported without a model
+    from bot.retrain import model_backed_router
+
+    return model_backed_router(router, settings.router.model)
 
 
 def build_texts(settings: Settings, directory: Directory) -> Texts:
@@ -70,6 +79,15 @@ def intake_policy(settings: Settings) -> IntakePolicy:
         max_category_asks=intake.max_category_asks,
         flood_messages=intake.flood_messages,
         flood_window_seconds=intake.flood_window_seconds,
+    )
+
+
+def reply_journal(settings: Settings) -> ReplyJournal:
+    """Telegram's case-number replies are journaled (its bridge settles them, issue 9)."""
+    telegram = settings.telegram
+    return ReplyJournal(
+        channels=frozenset({"telegram"}) if telegram.active else frozenset(),
+        lease=timedelta(seconds=telegram.reply_lease_seconds),
     )
 
 
@@ -102,6 +120,8 @@ async def build_app(
     engine = create_engine(
         settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size
     )
+    # echo = true gives SQLAlchemy a log handler of its own: it gets the masking filter too.
+    mask_all_handlers()
     sessionmaker = create_sessionmaker(engine)
     router = router or load_router(settings)
     if prepare:
@@ -118,6 +138,7 @@ async def build_app(
         calendar=WorkCalendar(settings.calendar),
         sla=settings.sla,
         knowledge=kb,
+        reply_journal=reply_journal(settings),
     )
     return App(
         settings=settings,

@@ -8,6 +8,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from bot.commands.errors import EXIT_CONFIG, OneLineParser, explain, report
 from bot.config import ConfigError
 
 # Command name -> (module, one-line help). Only the module of the command being run is
@@ -16,7 +17,7 @@ from bot.config import ConfigError
 # parser(s) and sets `func(args) -> int`.
 _COMMANDS: dict[str, tuple[str, str]] = {
     "route": ("bot.commands.route", "show how the router decides for a text"),
-    "nlp": ("bot.commands.nlp_eval", "router tools (eval)"),
+    "nlp": ("bot.commands.nlp", "router tools (eval, train)"),
     "kb": ("bot.commands.kb", "knowledge base for questions (search, check, stats, eval)"),
     "db": ("bot.commands.db", "database maintenance"),
     "chat": ("bot.commands.chat", "talk to the bot as a resident in this terminal"),
@@ -35,7 +36,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; with `command`, only that command's module is imported and registered."""
-    parser = argparse.ArgumentParser(prog="hotline", description="District hotline bot.")
+    parser = OneLineParser(prog="hotline", description="District hotline bot.")
     parser.add_argument(
         "--config",
         metavar="PATH",
@@ -71,10 +72,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except ConfigError as exc:
-        print(f"hotline: {exc}", file=sys.stderr)
-        return 2
+        return report(EXIT_CONFIG, str(exc))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # Configuration and connection errors (database, Bot API, Redis) are one line each;
+        # anything else is a bug and keeps its traceback.
+        known = explain(exc)
+        if known is None:
+            raise
+        return report(*known)
     return code
 
 

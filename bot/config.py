@@ -14,7 +14,15 @@ from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from handlers.policy.sla import SlaSettings
 from handlers.policy.workcalendar import CalendarSettings
@@ -40,6 +48,22 @@ class DirectorySettings(_Table):
 class RouterSettings(_Table):
     # Below this confidence the resident is asked to pick a category; see design.md §4.
     confidence_threshold: float = Field(default=0.45, ge=0.0, le=1.0)
+    # A learned model (`hotline nlp train`); None: the keyword router alone (issue 10).
+    model: Path | None = None
+    # A receiving centre's catalogue (派单目录) mapping; None: `centre_catalogue.toml` in the
+    # directory's data folder if there is one.
+    centre_catalogue: Path | None = None
+    # Scheduled retrain on the stored examples (off by default); needs `model`.
+    retrain: bool = False
+    retrain_time: time = time(3, 0)
+    retrain_recent_weeks: int = Field(default=2, ge=1, le=52)
+    retrain_min_examples: int = Field(default=200, ge=10)
+
+    @model_validator(mode="after")
+    def _retrain_needs_a_model_path(self) -> RouterSettings:
+        if self.retrain and self.model is None:
+            raise ValueError("retrain = true needs model = PATH (where the retrained model goes)")
+        return self
 
 
 class KnowledgeBaseSettings(_Table):
@@ -66,7 +90,13 @@ class IntakeSettings(_Table):
     flood_window_seconds: float = Field(default=60.0, gt=0)
 
 
+_TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,200}$")
+
+
 class TelegramSettings(_Table):
+    # A [telegram] table must either carry a token or say `enabled = false` (issue 9): a table
+    # without one used to start the console silently and exit 0.
+    enabled: bool = True
     token: SecretStr | None = None
     framework: Literal["aiogram", "ptb"] = "aiogram"
     api_base_url: str = "https://api.telegram.org"
@@ -76,6 +106,42 @@ class TelegramSettings(_Table):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_path: str = "/telegram/webhook"
+    # Rate limits of one bot token: "memory" (this process only; the embedded default) or
+    # "redis" (shared by every instance running the same token).
+    rate_limit_backend: Literal["memory", "redis"] = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # A turn's direct replies: how long to keep retrying a transient failure (5xx, network, 429)
+    # before the reply is handed to the outbox instead.
+    reply_retry_seconds: float = Field(default=10.0, ge=0, le=60)
+    # A reply naming a case number is written to the outbox with the case, leased to the
+    # instance that answers; if that instance dies, the outbox sends it after this lease.
+    reply_lease_seconds: float = Field(default=60.0, ge=5, le=600)
+
+    @model_validator(mode="after")
+    def _usable(self) -> TelegramSettings:
+        if not self.enabled:
+            return self
+        if self.token is None:
+            raise ValueError("the [telegram] table has no token (set one or enabled = false)")
+        token = self.token.get_secret_value().strip()
+        if not token:
+            raise ValueError("telegram token is empty")
+        if not _TOKEN_RE.fullmatch(token):
+            raise ValueError("telegram token is malformed (expected digits:secret from BotFather)")
+        if self.mode == "webhook":
+            if not self.webhook_url:
+                raise ValueError("telegram webhook mode needs webhook_url (the public https URL)")
+            secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+                raise ValueError(
+                    "telegram webhook mode needs webhook_secret: 1-256 of A-Z a-z 0-9 _ -"
+                )
+        return self
+
+    @property
+    def active(self) -> bool:
+        """Telegram runs: enabled and a token given (checked above)."""
+        return self.enabled and self.token is not None
 
 
 class WeChatMenuItem(_Table):
@@ -117,6 +183,8 @@ def _default_menu() -> list[WeChatMenuItem]:
 
 class WeChatSettings(_Table):
     app_id: str | None = None
+    # The account's original id (原始ID, gh_...): messages addressed to another account get 403.
+    original_id: str | None = Field(default=None, pattern=r"^gh_[0-9A-Za-z]{6,32}$")
     secret: SecretStr | None = None
     token: SecretStr | None = None
     encoding_aes_key: SecretStr | None = None
@@ -173,7 +241,7 @@ class OutboxSettings(_Table):
     max_backoff_seconds: float = Field(default=1800.0, gt=0)
     batch_size: int = Field(default=100, ge=1, le=10_000)
     concurrency: int = Field(default=16, ge=1, le=1000)
-    lease_seconds: float = Field(default=120.0, ge=5)
+    lease_seconds: float = Field(default=30.0, ge=5)
 
 
 class SchedulerSettings(_Table):
@@ -236,7 +304,8 @@ class Settings(_Table):
     router: RouterSettings = RouterSettings()
     kb: KnowledgeBaseSettings = KnowledgeBaseSettings()
     intake: IntakeSettings = IntakeSettings()
-    telegram: TelegramSettings = TelegramSettings()
+    # No [telegram] table: Telegram is off (the embedded default runs the console).
+    telegram: TelegramSettings = TelegramSettings(enabled=False)
     wechat: WeChatSettings = WeChatSettings()
     media: MediaSettings = MediaSettings()
     calendar: CalendarSettings = CalendarSettings()
@@ -291,4 +360,14 @@ def load_settings(path: str | Path | None = None, *, env: dict[str, str] | None 
         return Settings.model_validate(raw)
     except ValidationError as exc:
         where = f" in {chosen}" if chosen else ""
-        raise ConfigError(f"invalid configuration{where}:\n{exc}") from exc
+        raise ConfigError(f"invalid configuration{where}: {one_line(exc)}") from exc
+
+
+def one_line(error: ValidationError) -> str:
+    """Pydantic's report as one line: `table.key: message; ...` (the CLI prints one line)."""
+    parts = []
+    for item in error.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in item["loc"])
+        message = str(item["msg"]).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)

@@ -19,6 +19,24 @@ class PersonalDataFilter(logging.Filter):
         return True
 
 
+def mask_all_handlers() -> None:
+    """Put the masking filter on every handler of every logger, not only on ours.
+
+    A filter on the root handler does not see records that another handler prints first:
+    SQLAlchemy's `echo = true` installs its own stream handler on `sqlalchemy.engine`, which
+    printed raw phone numbers in statement parameters (issue 9). Call again after anything that
+    may add a handler (the app calls it once the engine exists).
+    """
+    loggers: list[logging.Logger] = [logging.getLogger()]
+    for candidate in list(logging.root.manager.loggerDict.values()):
+        if isinstance(candidate, logging.Logger):
+            loggers.append(candidate)
+    for logger in loggers:
+        for handler in logger.handlers:
+            if not any(isinstance(f, PersonalDataFilter) for f in handler.filters):
+                handler.addFilter(PersonalDataFilter())
+
+
 def setup_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -29,3 +47,4 @@ def setup_logging(level: str = "INFO") -> None:
     # jieba logs its dictionary loading at DEBUG to stderr; SQLAlchemy echo has its own switch.
     for name in ("jieba", "aiosqlite", "asyncio"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    mask_all_handlers()

@@ -1,4 +1,5 @@
-"""Scheduled jobs (APScheduler 3, AsyncIOScheduler): outbox drain, sweep, digest, bulletin.
+"""Scheduled jobs (APScheduler 3, AsyncIOScheduler): outbox drain, sweep, digest, bulletin, and
+the nightly router retrain when `[router] retrain` is on.
 
 The jobs hold no state of their own: each reads what is due from the database, so a restart or a
 second instance neither loses nor repeats anything, and the in-memory job store is enough
@@ -61,7 +62,7 @@ def build_outbox_sender(app: App) -> OutboxSender:
 
 
 class Jobs:
-    """The process's scheduler and its four jobs."""
+    """The process's scheduler and its jobs (four, five with the router retrain)."""
 
     def __init__(self, app: App, *, sweep: Sweep, sender: OutboxSender) -> None:
         self.app = app
@@ -108,6 +109,17 @@ class Jobs:
             id="bulletin",
             coalesce=True,
         )
+        router = self.app.settings.router
+        if router.retrain:
+            self.scheduler.add_job(
+                self._guard("retrain", self._retrain),
+                "cron",
+                hour=router.retrain_time.hour,
+                minute=router.retrain_time.minute,
+                id="retrain",
+                max_instances=1,
+                coalesce=True,
+            )
         self.scheduler.start()
         log.info("scheduler started: %s", ", ".join(job.id for job in self.scheduler.get_jobs()))
 
@@ -124,6 +136,11 @@ class Jobs:
         now = self.app.deps.clock.now()
         async with self.app.sessionmaker() as session, session.begin():
             return await self.sweep.periodic.send_bulletin(session, now)
+
+    async def _retrain(self) -> object:
+        from bot.retrain import retrain_router
+
+        return await retrain_router(self.app)
 
     @staticmethod
     def _guard(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,6 +13,7 @@ from handlers.policy.workcalendar import WorkCalendar
 from handlers.texts import Texts
 from nlp.kb import KnowledgeBase
 from nlp.router import Router
+from storage.replies import ReplyJournal
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,8 @@ class CoreDeps:
     holding_channels: frozenset[str] = frozenset({"wechat"})
     # Answers for questions (咨询) before a case is filed; None when [kb] is off.
     knowledge: KnowledgeBase | None = None
+    # issue 9: channels whose case-number replies are kept in the outbox with the case.
+    reply_journal: ReplyJournal = field(default_factory=ReplyJournal)
 
     @property
     def zone(self) -> ZoneInfo:

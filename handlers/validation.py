@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from handlers import masking
 from handlers.errors import UserError
 
 # Mainland mobile numbers (1[3-9] + 9 digits), optionally +86; landlines with an area code.
 _MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 _LANDLINE = re.compile(r"^(0\d{2,3})(\d{7,8})$")
 _CASE_NUMBER = re.compile(r"^[A-Z]{1,6}\d{8}-\d{4,6}$")
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-_ID_IN_TEXT = re.compile(r"(?<![0-9Xx])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9Xx])")
 
 
 def clean_text(raw: str | None, *, min_chars: int, max_chars: int) -> str:
@@ -62,6 +61,9 @@ def mask_phone(phone: str | None) -> str:
 
 
 def mask_personal_data(text: str) -> str:
-    """The text with phone and ID-card numbers masked, for staff views and logs."""
-    text = _ID_IN_TEXT.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
-    return _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+    """The text with phone and ID-card numbers masked, for staff views and logs.
+
+    issue 9: every format (separators, +86, full-width digits, landlines, 15/18-digit IDs) is
+    normalised before matching; see handlers.masking.
+    """
+    return masking.mask_personal_data(text)

@@ -95,6 +95,10 @@ class Directory:
         """The district's name in texts of `language` (the Chinese short name if none is given)."""
         return self.short_name_in.get(language) or self.short_name or self.name
 
+    # Context words: places (学校, 楼盘) and conduct (推诿, 态度差) that say where or how, not what.
+    # They decide only when the message names no matter at all.
+    context_terms: tuple[str, ...] = ()
+
     def unit(self, name: str) -> Unit | None:
         for unit in self.units:
             if unit.name == name:
@@ -298,9 +302,10 @@ def _load_categories(data_dir: Path, unit_names: set[str]) -> tuple[list[str], l
     return tops, categories
 
 
-def _load_generic(data_dir: Path) -> tuple[str, ...]:
+def _load_term_list(data_dir: Path, key: str) -> tuple[str, ...]:
+    """A top-level list of taxonomy.toml ("generic", "context"); absent means empty."""
     tpath, tax = _read(data_dir, "taxonomy.toml")
-    return tuple(t.lower() for t in _strs(tpath, "generic", tax.get("generic")))
+    return tuple(t.lower() for t in _strs(tpath, key, tax.get(key)))
 
 
 def _load_rules(data_dir: Path) -> list[EmergencyRule]:
@@ -354,7 +359,8 @@ def load_directory(data_dir: Path | None = None) -> Directory:
         emergency_rules=tuple(_load_rules(folder)),
         max_distance_km=_float(dpath, "max_distance_km", district.get("max_distance_km", 30.0)),
         fallback_choices=fallback,
-        generic_terms=_load_generic(folder),
+        generic_terms=_load_term_list(folder, "generic"),
+        context_terms=_load_term_list(folder, "context"),
         short_name=_str(dpath, "short_name", district.get("short_name", name)),
         short_name_in=_names(dpath, "short_name_in", district.get("short_name_in")),
         hotline=_phone(dpath, "hotline", district.get("hotline", "12345")),

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nlp.directory import (
+    KEYWORD_WEIGHTS,
     TERRITORIAL,
     Category,
     Directory,
@@ -40,8 +41,17 @@ _GENERIC_FACTOR = 0.3
 _GENERIC_CAP = 0.9 * _MIN_SCORE
 # Each further keyword of a category counts this much less than the previous one.
 _DECAY = 0.8
+# A context word (a place such as 学校 or 楼盘, conduct such as 推诿) counts this fraction of its
+# weight when the message also names a matter; and so does a word that an "A+B" rule of another
+# category has explained ("污水" in "污水+排放" is water pollution, not drainage).
+_CONTEXT_FACTOR = 0.3
+# A "strong" keyword of taxonomy.toml decides the matter on its own.
+_DECIDING_WEIGHT = KEYWORD_WEIGHTS["strong"]
 # Two characters right before a term that negate it.
 _NEGATIONS = frozenset({"不是", "并非", "不属", "无关"})
+# What a hit says: the matter itself, only where or how (context), nothing (generic), or which
+# unit the resident named (alias).
+_MATTER, _CONTEXT, _GENERIC, _ALIAS = "matter", "context", "generic", "alias"
 
 
 # Confidence falls with the ratio rival / best, where the rival is the best category that goes to
@@ -135,6 +145,17 @@ EMPTY_DECISION = RouteDecision(None, None, None, None, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
+class KeywordEvidence:
+    """The keyword router's decision and what it saw: scores and hits of every category that
+    scored (by second-level name), and the message cut into words."""
+
+    decision: RouteDecision
+    scores: dict[str, float]
+    hits: dict[str, tuple[str, ...]]
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CategoryInfo:
     """A second-level category, its top level and its dispatch target (unit or "territorial")."""
 
@@ -156,11 +177,45 @@ class PlaceMatch:
     kind: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Scores:
+    """Per category: score, the terms that hit it, and how specific its evidence is."""
+
+    scores: list[float]
+    hits: list[list[str]]
+    # Sum over the distinct matter terms of 1 / (number of categories listing the term): a term
+    # only one category lists is strong evidence for it; one shared by four is weak.
+    specificity: list[float]
+    # Characters of the distinct matter terms: "出生医学证明" says more than "丢了".
+    length: list[int]
+
+    def ranked(self, names: Sequence[str], targets: Sequence[str]) -> list[int]:
+        """Category indexes, best first. Ties go to the stronger evidence, never to file order:
+        equal scores are ordered by specificity, then by the length of the terms, then by the
+        support of other categories of the same unit ("物业" backs "电梯"), and only then by name.
+        """
+        support: dict[str, float] = {}
+        for i, score in enumerate(self.scores):
+            if targets[i] != TERRITORIAL:
+                support[targets[i]] = support.get(targets[i], 0.0) + score
+        return sorted(
+            range(len(self.scores)),
+            key=lambda i: (
+                -round(self.scores[i], 6),
+                -round(self.specificity[i], 6),
+                -self.length[i],
+                -round(support.get(targets[i], 0.0), 6),
+                names[i],
+            ),
+        )
+
+
 @dataclass(slots=True)
 class _Analysis:
     terms: list[str] = field(default_factory=list)  # accepted terms, in text order, unique
     found: set[str] = field(default_factory=set)  # every term seen, also inside longer ones
     norm: str = ""  # the normalised text
+    tokens: list[str] = field(default_factory=list)  # the segmenter's words
 
 
 class Router:
@@ -207,6 +262,13 @@ class Router:
             vocab.update(parts)
         self._vocab = frozenset(vocab)
         self._generic = frozenset(normalise(t) for t in directory.generic_terms)
+        self._context = frozenset(normalise(t) for t in directory.context_terms)
+        self._sub_names = tuple(c.sub for c in cats)
+        self._targets = tuple(c.target for c in cats)
+        # How many categories list each term (for the specificity of the evidence).
+        self._spread: dict[str, int] = {
+            t: len({ci for ci, _ in v}) for t, v in self._term_index.items()
+        }
         # "A+B" keywords grouped by their first part, checked only when that part occurs.
         self._combos_by_first: dict[str, list[tuple[tuple[str, ...], int, float]]] = {}
         for combo in self._combos:
@@ -276,15 +338,43 @@ class Router:
         """Decide category, unit and place for a free-text message."""
         if not text or not text.strip():
             return EMPTY_DECISION
-        norm = normalise(text)
+        return self.evidence(text, place_hint=place_hint).decision
+
+    def evidence(self, text: str, *, place_hint: str | None = None) -> KeywordEvidence:
+        """The decision with everything behind it: every category's score and hits, the words.
+
+        A learned model stacks on these (nlp.learn); `route()` keeps only the decision.
+        """
+        norm = normalise(text or "")
         analysis = self._analyse_normalised(norm)
-        scores, hits = self._score(analysis)
+        scored = self._score(analysis)
+        return KeywordEvidence(
+            decision=self._decide(norm, analysis, scored, place_hint),
+            scores={c.sub: s for c, s in zip(self._cats, scored.scores, strict=True) if s > 0},
+            hits={c.sub: tuple(h) for c, h in zip(self._cats, scored.hits, strict=True) if h},
+            words=tuple(w for w in analysis.tokens if w.strip()),
+        )
+
+    def words(self, text: str) -> list[str]:
+        """The text cut into words by the router's segmenter (keywords and places stay whole)."""
+        return [w for w in self._segmenter.cut(normalise(text)) if w.strip()]
+
+    def unit_for(self, subcategory: str, subdistrict: str | None) -> str | None:
+        """The unit a category goes to: its department, or for a territorial one the subdistrict."""
+        return self._unit_for(self._cats[self._cat_by_sub[subcategory]], subdistrict)[0]
+
+    def _decide(
+        self, norm: str, analysis: _Analysis, scored: _Scores, place_hint: str | None
+    ) -> RouteDecision:
+        if not norm.strip():
+            return EMPTY_DECISION
+        scores, hits = scored.scores, scored.hits
         emergency = self._emergency.detect(norm)
         place = self._pick_place(analysis.terms)
         subdistrict = place.subdistrict if place else None
         if subdistrict is None:
             subdistrict = self.resolve_subdistrict(place_hint)
-        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        order = scored.ranked(self._sub_names, self._targets)
         best = order[0] if order else -1
         if best < 0 or scores[best] < _MIN_SCORE:
             return RouteDecision(
@@ -332,14 +422,15 @@ class Router:
         """Decision when the resident chose the category (a second- or top-level name)."""
         norm = normalise(text or "")
         analysis = self._analyse_normalised(norm)
-        scores, hits = self._score(analysis)
+        scored = self._score(analysis)
+        hits = scored.hits
         if subcategory in self._cat_by_sub:
             index = self._cat_by_sub[subcategory]
         else:
-            within = [i for i, c in enumerate(self._cats) if c.top == subcategory]
+            within = {i for i, c in enumerate(self._cats) if c.top == subcategory}
             if not within:
                 raise UnknownCategoryError(f"unknown category: {subcategory!r}")
-            index = max(within, key=lambda i: scores[i])  # first one on a tie
+            index = next(i for i in scored.ranked(self._sub_names, self._targets) if i in within)
         cat = self._cats[index]
         place = self._pick_place(analysis.terms)
         subdistrict = place.subdistrict if place else None
@@ -431,10 +522,17 @@ class Router:
         # A term inside a longer matched term does not count on its own ("噪音" in "装修噪音").
         spans.sort(key=lambda s: (-s[2], s[0]))
         accepted: list[tuple[int, int, int, str]] = []
+        # reach[i]: the furthest end of an accepted span covering position i. Longer spans come
+        # first, so a span lies inside an accepted one exactly when reach[start] >= its end;
+        # linear in the text, where comparing with every accepted span was quadratic.
+        reach = [0] * (max((sp[1] for sp in spans), default=0) + 1)
         for span in spans:
-            if any(a[0] <= span[0] and span[1] <= a[1] for a in accepted):
+            if reach[span[0]] >= span[1]:
                 continue
             accepted.append(span)
+            for i in range(span[0], span[1]):
+                if reach[i] < span[1]:
+                    reach[i] = span[1]
         accepted.sort(key=lambda s: s[0])
         terms: list[str] = []
         negated: set[str] = set()
@@ -447,68 +545,96 @@ class Router:
                 negated.add(term)
                 continue
             terms.append(term)
-        return _Analysis(terms=terms, found=found - negated, norm=norm)
+        return _Analysis(terms=terms, found=found - negated, norm=norm, tokens=tokens)
 
-    def _score(self, analysis: _Analysis) -> tuple[list[float], list[list[str]]]:
-        weights: list[list[float]] = [[] for _ in self._cats]
-        generic = [0.0] * len(self._cats)
-        hits: list[list[str]] = [[] for _ in self._cats]
-        generic_terms = self._generic
+    def _score(self, analysis: _Analysis) -> _Scores:
+        n = len(self._cats)
+        # Per category: (term, weight, kind) for every hit, weighed once all hits are known.
+        found: list[list[tuple[str, float, str]]] = [[] for _ in range(n)]
+        hits: list[list[str]] = [[] for _ in range(n)]
+        generic_terms, context_terms = self._generic, self._context
         for term in analysis.terms:
-            is_generic = term in generic_terms
+            kind = (
+                _GENERIC
+                if term in generic_terms
+                else _CONTEXT
+                if term in context_terms
+                else _MATTER
+            )
             for ci, weight in self._term_index.get(term, ()):
-                if is_generic:
-                    generic[ci] += weight * _GENERIC_FACTOR
-                else:
-                    weights[ci].append(weight)
+                found[ci].append((term, weight, kind))
                 hits[ci].append(term)
             unit = self._unit_terms.get(term)
             if unit is not None:
                 for ci in self._unit_cats.get(unit, ()):
-                    weights[ci].append(_ALIAS_WEIGHT)
+                    found[ci].append((term, _ALIAS_WEIGHT, _ALIAS))
                     if term not in hits[ci]:
                         hits[ci].append(term)
+        # "A+B" rules: the rule's category takes the pair; its parts are explained for the others.
+        explained: dict[str, set[int]] = {}
         norm = analysis.norm
         for first, combos in self._combos_by_first.items():
             if first not in norm:
                 continue
             for parts, ci, weight in combos:
-                for part in parts[1:]:
-                    if part not in norm:
-                        break
-                else:
-                    self._add_combo(parts, ci, weight, weights, generic, hits)
-        scores = [0.0] * len(self._cats)
-        for ci, ws in enumerate(weights):
-            if ws:
+                if all(part in norm for part in parts[1:]):
+                    combo = "+".join(parts)
+                    # A pair of context or generic words ("工作人员+态度") is still only context.
+                    kind = (
+                        _GENERIC
+                        if combo in generic_terms
+                        else _CONTEXT
+                        if all(p in generic_terms or p in context_terms for p in parts)
+                        else _MATTER
+                    )
+                    found[ci].append((combo, weight, kind))
+                    hits[ci].append(combo)
+                    if kind == _MATTER:
+                        for part in parts:
+                            explained.setdefault(part, set()).add(ci)
+        # A matter is named when a word strong enough to decide alone occurs; "单位" or "证明"
+        # (normal weight) only help, and do not silence the context.
+        names_a_matter = any(
+            kind == _MATTER and weight >= _DECIDING_WEIGHT for hs in found for _, weight, kind in hs
+        )
+        scores = [0.0] * n
+        specificity = [0.0] * n
+        length = [0] * n
+        for ci, hs in enumerate(found):
+            if not hs:
+                continue
+            weights: list[float] = []
+            generic = 0.0
+            in_full = False
+            for term, weight, kind in hs:
+                if kind == _GENERIC:
+                    generic += weight * _GENERIC_FACTOR
+                    continue
+                owners = explained.get(term)
+                if (kind == _CONTEXT and names_a_matter) or (owners and ci not in owners):
+                    weights.append(weight * _CONTEXT_FACTOR)
+                    continue
+                weights.append(weight)
+                in_full = True
+                if kind == _MATTER:
+                    specificity[ci] += 1.0 / self._spread.get(term, 1)
+                    length[ci] += len(term.replace("+", ""))
+            if weights:
                 # Diminishing returns: many small context words in a long message do not add up
                 # to one specific matter word.
-                ws.sort(reverse=True)
+                weights.sort(reverse=True)
                 total = 0.0
                 factor = 1.0
-                for w in ws:
+                for w in weights:
                     total += w * factor
                     factor *= _DECAY
-                scores[ci] = total + generic[ci]
-            elif generic[ci]:
-                scores[ci] = min(generic[ci], _GENERIC_CAP)  # never enough to decide alone
-        return scores, hits
-
-    def _add_combo(
-        self,
-        parts: tuple[str, ...],
-        ci: int,
-        weight: float,
-        weights: list[list[float]],
-        generic: list[float],
-        hits: list[list[str]],
-    ) -> None:
-        combo = "+".join(parts)
-        if combo in self._generic:
-            generic[ci] += weight * _GENERIC_FACTOR
-        else:
-            weights[ci].append(weight)
-        hits[ci].append(combo)
+                scores[ci] = total + generic
+                if not in_full:
+                    # Only context next to a matter: however many such words, never a decision.
+                    scores[ci] = min(scores[ci], _GENERIC_CAP)
+            elif generic:
+                scores[ci] = min(generic, _GENERIC_CAP)  # never enough to decide alone
+        return _Scores(scores, hits, specificity, length)
 
     def _pick_place(self, terms: Sequence[str]) -> PlaceMatch | None:
         fallback: PlaceMatch | None = None

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_name
+from storage.guard import lock_person
 from storage.inbox import claim_message
 from storage.models import Draft, ProcessedMessage, StaffMember, UtcDateTime
 
@@ -56,7 +57,11 @@ def _staff_and_draft_of(me: Any) -> Any:
 
 
 async def load_identity(*, session: AsyncSession, channel: str, user_id: str) -> Identity:
-    """The active staff member and the draft of (channel, user_id); either may be None."""
+    """The active staff member and the draft of (channel, user_id); either may be None.
+
+    Takes the person's turn lock first (storage.guard), so the draft read is the latest.
+    """
+    await lock_person(session=session, channel=channel, user_id=user_id)
     result = await session.execute(_identity_statement(), {"channel": channel, "user_id": user_id})
     member, draft = result.one()
     return Identity(member=member, draft=draft)
@@ -85,8 +90,13 @@ def _claiming_identity_statement() -> Any:
 async def claim_and_identify(
     *, session: AsyncSession, channel: str, message_id: str, user_id: str, now: datetime
 ) -> Identity | None:
-    """`claim_message` then `load_identity`; None if the delivery was recorded before."""
+    """`claim_message` then `load_identity`; None if the delivery was recorded before.
+
+    The person's turn lock (storage.guard) is taken first: a turn of the same person running in
+    another instance finishes before this one reads the draft.
+    """
     if dialect_name(session) == "postgresql":
+        await lock_person(session=session, channel=channel, user_id=user_id)
         params = {
             "channel": channel,
             "message_id": message_id,

@@ -133,6 +133,7 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_unit_state", "unit_name", "state"),
         Index("ix_cases_state_created", "state", "created_at"),
+        Index("uq_cases_filing_key", "filing_key", unique=True),
         # The follow-up sweep (issue 4) reads only these two partial indexes, so a pass costs
         # what is due, not how many cases exist.
         Index(
@@ -171,6 +172,9 @@ class Case(Base):
     share_identity: Mapped[bool] = mapped_column(Boolean, default=False)
     emergency: Mapped[str | None] = mapped_column(String(32))
     routing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The draft this case was filed from (issue 9): unique, so two instances racing on one
+    # resident's 提交 can never both file it. NULL for cases made otherwise (imports, tests).
+    filing_key: Mapped[str | None] = mapped_column(String(64))
     # Bumped on every transition: a button from an older card carries an older version.
     version: Mapped[int] = mapped_column(Integer, default=1)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -23,8 +23,13 @@ async def enqueue(
     payload: dict[str, Any],
     now: datetime,
     case_id: int | None = None,
+    claimed_until: datetime | None = None,
 ) -> bool:
-    """Queue one push; False if a push with this key was queued before (kept as it was)."""
+    """Queue one push; False if a push with this key was queued before (kept as it was).
+
+    `claimed_until` queues it already leased: a reply the answering instance sends itself, which
+    the sender takes over only if that instance has not settled it when the lease runs out.
+    """
     statement = (
         insert(session, OutboxMessage)
         .values(
@@ -37,6 +42,7 @@ async def enqueue(
             attempts=0,
             next_attempt_at=now,
             created_at=now,
+            claimed_until=claimed_until,
         )
         .on_conflict_do_nothing()
         .returning(OutboxMessage.id)

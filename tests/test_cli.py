@@ -76,13 +76,17 @@ def test_bad_config_file_is_reported(tmp_path: Path, env: dict[str, str]) -> Non
 
 
 def test_route_command_does_not_load_the_database_layer() -> None:
-    """`hotline route` imports neither SQLAlchemy nor a messaging library (start-up ≤ 1.5 s)."""
+    """`hotline route` imports neither SQLAlchemy, a messaging library nor, without a model,
+    scikit-learn and its numerics (start-up ≤ 1 s)."""
     probe = (
-        "import sys, bot.cli; bot.cli.build_parser('route');"
-        "heavy = [m for m in ('sqlalchemy', 'aiogram', 'telegram', 'wechatpy', 'apscheduler')"
-        " if m in sys.modules]; print(heavy)"
+        "import sys, argparse, bot.cli; from bot.commands import route;"
+        "bot.cli.build_parser('route');"
+        "route._load(argparse.Namespace(config=None, model=None));"
+        "heavy = [m for m in ('sqlalchemy', 'aiogram', 'telegram', 'wechatpy', 'apscheduler',"
+        " 'sklearn', 'scipy', 'numpy', 'joblib', 'openpyxl') if m in sys.modules]; print(heavy)"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    env = {**os.environ, "HOTLINE_CONFIG": ""}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 

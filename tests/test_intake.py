@@ -213,7 +213,7 @@ async def test_second_submit_press_answers_with_the_case_number(app: App) -> Non
     await client.click("匿名")
     number = NUMBER.search(texts(await client.click("提交")))
     assert number is not None
-    again = texts(await client.press("submit"))
+    again = texts(await client.press("i:submit"))
     assert number.group(0) in again and "已经提交" in again
     async with app.sessionmaker() as session:
         assert (await session.execute(select(func.count()).select_from(Case))).scalar_one() == 1
@@ -309,7 +309,7 @@ async def test_choice_not_offered_is_refused(app: App) -> None:
     """A button payload that is not on offer changes nothing and the question is repeated."""
     client = ResidentClient(app.conversation)
     await client.send("/new")
-    replies = await client.press("submit")
+    replies = await client.press("i:submit")
     assert "选项现在不可用" in texts(replies)
     assert [b.label for b in client.buttons()][:1] == ["投诉"]
     replies = await client.press("t:" + "x" * 60)
@@ -363,8 +363,8 @@ async def test_redelivered_message_is_handled_once(app: App) -> None:
     await client.send(CLEAR)
     await client.click("跳过")
     await client.click("匿名")
-    first = await client.deliver(client._inbound(choice="submit", message_id="same"))
-    again = await client.deliver(client._inbound(choice="submit", message_id="same"))
+    first = await client.deliver(client._inbound(choice="i:submit", message_id="same"))
+    again = await client.deliver(client._inbound(choice="i:submit", message_id="same"))
     assert NUMBER.search(texts(first)) and again == []
     assert await _case_count(app) == 1
 
@@ -397,12 +397,12 @@ async def test_database_error_apologises_and_keeps_the_draft(app: App) -> None:
     await client.click("匿名")
     async with app.engine.begin() as conn:
         await conn.execute(text("ALTER TABLE case_events RENAME TO case_events_away"))
-    replies = await client.press("submit")
+    replies = await client.press("i:submit")
     assert "抱歉" in texts(replies) and not NUMBER.search(texts(replies))
     async with app.engine.begin() as conn:
         await conn.execute(text("ALTER TABLE case_events_away RENAME TO case_events"))
     assert await _case_count(app) == 0  # nothing half-written
-    replies = await client.press("submit")
+    replies = await client.press("i:submit")
     assert NUMBER.search(texts(replies))
     assert await _case_count(app) == 1
 
@@ -421,9 +421,9 @@ async def test_each_message_is_one_transaction(app: App) -> None:
         ("text", "/new"),
         ("press", "t:complaint"),
         ("text", CLEAR),
-        ("press", "skip"),
-        ("press", "anon"),
-        ("press", "submit"),
+        ("press", "i:skip"),
+        ("press", "i:anon"),
+        ("press", "i:submit"),
     ]
     for kind, value in steps:
         before = begins
@@ -444,7 +444,7 @@ async def test_concurrent_submits_get_unique_numbers(app: App) -> None:
         await client.send(CLEAR)
         await client.click("跳过")
         await client.click("匿名")
-    results = await asyncio.gather(*(client.press("submit") for client in clients))
+    results = await asyncio.gather(*(client.press("i:submit") for client in clients))
     numbers = sorted(NUMBER.search(texts(r)).group(0) for r in results)  # type: ignore[union-attr]
     assert numbers == [f"AN20261125-{i:04d}" for i in range(1, 13)]
 

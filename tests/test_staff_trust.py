@@ -109,11 +109,11 @@ async def test_staff_never_see_the_residents_phone(app: App, router: Router) -> 
     await resident.press("t:complaint")
     await resident.send(CLEAR)
     if "照片" in resident.text():
-        await resident.press("skip")
-    await resident.press("phone")
+        await resident.press("i:skip")
+    await resident.press("i:phone")
     await resident.send("13987654321")
-    await resident.press("share:n")
-    await resident.press("submit")
+    await resident.press("i:share:n")
+    await resident.press("i:submit")
     [card] = await outbox(app, "s1")
     assert "13987654321" not in card.payload["text"]
     assert "匿名/已隐藏" in card.payload["text"]
@@ -127,10 +127,10 @@ async def test_staff_see_the_phone_the_resident_allowed(app: App, router: Router
     await resident.press("t:complaint")
     await resident.send(CLEAR)
     if "照片" in resident.text():
-        await resident.press("skip")
-    await resident.press("phone")
+        await resident.press("i:skip")
+    await resident.press("i:phone")
     await resident.send("13987654321")
-    await resident.press("share:y")
-    await resident.press("submit")
+    await resident.press("i:share:y")
+    await resident.press("i:submit")
     [card] = await outbox(app, "s1")
     assert "13987654321" in card.payload["text"]

@@ -327,10 +327,10 @@ async def test_webhook_checks_the_secret(api: FakeTelegramAPI, framework: str) -
 
 def test_webhook_mode_without_a_secret_is_refused() -> None:
     """Webhook mode will not start unverified (design.md §6)."""
-    settings = TelegramSettings(
-        token="123:abc", mode="webhook", webhook_url="https://example.org/telegram/webhook"
-    )
     with pytest.raises(ValueError, match="webhook_secret"):
+        settings = TelegramSettings(
+            token="123:abc", mode="webhook", webhook_url="https://example.org/telegram/webhook"
+        )
         create_telegram_channel(settings, ScriptedCore())
 
 
@@ -365,3 +365,32 @@ async def test_stand_in_wait_for_times_out_loudly(api: FakeTelegramAPI) -> None:
     with pytest.raises(AssertionError, match="sendMessage"):
         await api.wait_for("sendMessage", within=0.1)
     assert time.monotonic() - start < 1
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'{"update_id": "x"}'])
+async def test_webhook_answers_400_to_a_body_that_is_not_an_update(
+    api: FakeTelegramAPI, framework: str, body: bytes
+) -> None:
+    """Malformed JSON on the webhook is a 400 (a 500 makes Telegram retry it forever)."""
+    import aiohttp
+
+    port = free_port()
+    async with running(
+        api,
+        ScriptedCore(),
+        framework,
+        mode="webhook",
+        webhook_url=f"http://127.0.0.1:{port}/telegram/webhook",
+        webhook_secret="s3cret-Token_1",
+        webhook_port=port,
+    ):
+        await api.wait_for("setWebhook")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"http://127.0.0.1:{port}/telegram/webhook",
+                data=body,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Token_1"},
+            ) as response,
+        ):
+            assert response.status == 400

@@ -25,9 +25,20 @@ def register(sub: Any) -> None:
     cases = sub.add_parser("cases", help="list cases")
     cases.add_argument("--unit", help="only this unit (exact directory name)")
     cases.add_argument("--state", choices=[s.value for s in CaseState], help="only this state")
-    cases.add_argument("--limit", type=int, default=200)
+    cases.add_argument("--limit", type=positive_int, default=200, help="at most this many")
     cases.add_argument("--json", action="store_true", help="print JSON")
     cases.set_defaults(func=_list)
+
+
+def positive_int(text: str) -> int:
+    """argparse check: a negative LIMIT would reach the database as an SQL error."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from bot.commands.common import run_with_app
 from bot.console import run_console
 from bot.outbox.console import ConsoleSender
 from bot.scheduler import Jobs, build_outbox_sender, build_sweep
+from bot.telegram.throttle import SlotLimiter
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,21 @@ async def _start_channels(app: App) -> list[_Channel]:
     """Start each configured messaging channel and register its push sender."""
     started: list[_Channel] = []
     telegram_settings = app.settings.telegram
-    if telegram_settings.token is not None:
+    if telegram_settings.active:
         from bot.telegram import create_telegram_channel  # the chosen framework only
         from bot.telegram.delivery import TelegramSender
+        from bot.telegram.replyspool import ReplySpool
 
-        telegram = create_telegram_channel(telegram_settings, app.conversation, media=app.media)
+        spool = ReplySpool(
+            sessionmaker=app.sessionmaker, journal=app.deps.reply_journal, clock=app.deps.clock
+        )
+        telegram = create_telegram_channel(
+            telegram_settings,
+            app.conversation,
+            media=app.media,
+            spool=spool,
+            limiter=await _shared_limiter(app),
+        )
         await telegram.start()
         app.senders.register(TelegramSender(telegram))
         started.append(telegram)
@@ -66,6 +77,18 @@ async def _start_channels(app: App) -> list[_Channel]:
         started.append(wechat)
         log.warning("wechat: callback server at %s", wechat.url)
     return started
+
+
+async def _shared_limiter(app: App) -> SlotLimiter | None:
+    """The Redis limiter when `[telegram] rate_limit_backend = "redis"`, checked at start-up."""
+    settings = app.settings.telegram
+    if settings.rate_limit_backend != "redis" or settings.token is None:
+        return None
+    from bot.telegram.redis_limiter import RedisLimiter
+
+    limiter = RedisLimiter.from_url(settings.redis_url, settings.token.get_secret_value())
+    await limiter.check()
+    return limiter
 
 
 async def _until_stopped() -> None:

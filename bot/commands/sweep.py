@@ -18,10 +18,22 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--now",
         metavar="ISO-TIME",
+        type=iso_time,
         help="pretend it is this time (e.g. 2026-11-27T17:31; no offset = office time zone)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=_sweep)
+
+
+def iso_time(text: str) -> str:
+    """argparse check: `--now yesterday` is a usage error, not a traceback."""
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO time: {text!r} (e.g. 2026-11-27T17:31)"
+        ) from None
+    return text
 
 
 def parse_instant(text: str, app: App) -> datetime:

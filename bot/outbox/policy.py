@@ -17,8 +17,9 @@ class OutboxPolicy:
     batch_size: int = 100
     concurrency: int = 16
     # A claim's lease: a crashed claimer's rows are claimed again after it. One delivery is cut
-    # off after half of it, so a live claimer never outlives its own lease.
-    lease: timedelta = timedelta(seconds=120)
+    # off after half of it, so a live claimer never outlives its own lease. Short (issue 9): a
+    # process that lost its connection or died holds a recipient's queue at most this long.
+    lease: timedelta = timedelta(seconds=30)
 
     @property
     def delivery_timeout(self) -> float:

@@ -27,7 +27,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, fields
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import DeliveryResult, DeliveryStatus
@@ -110,12 +110,46 @@ class OutboxSender:
     async def _send(self, row: OutboxMessage) -> str:
         async with self._slots:
             result = await self._deliver(row)
+            return await self._record_within_lease(row, result)
+
+    async def _record_within_lease(self, row: OutboxMessage, result: DeliveryResult) -> str:
+        """Record the outcome, retrying while this process still holds the row's lease.
+
+        A dropped connection (a PostgreSQL restart, pg_terminate_backend) used to leave a row
+        that had been delivered leased for the whole lease and then sent again (issue 9). Like
+        the conversation, the write is tried again at once on a fresh connection, then a few
+        more times while the lease lasts: nobody else can claim the row meanwhile, so once the
+        database answers the row is recorded and never delivered a second time.
+        """
+        # Measured on the monotonic clock: the injected clock may be a fixed one in tests.
+        loop = asyncio.get_running_loop()
+        held = ((row.claimed_until or self._clock.now()) - self._clock.now()).total_seconds()
+        lease_end = loop.time() + held
+        delay = 0.2
+        while True:
             try:
                 return await self._record(row, result)
-            except SQLAlchemyError:
+            except DBAPIError as exc:
+                if exc.connection_invalidated:
+                    log.warning("outbox: connection lost recording row %s; retrying", row.id)
+                    # SQLAlchemy has already dropped the pool's older connections: the next
+                    # checkout is a fresh one, so no wait before the first retry.
+                    if delay == 0.2:
+                        delay = 0.4
+                        continue
+                error: SQLAlchemyError = exc
+            except SQLAlchemyError as exc:
+                error = exc
+            if loop.time() + delay + 1 >= lease_end:
                 # The lease runs out and the row is sent again: at-least-once, never lost.
-                log.exception("outbox: could not record the outcome of row %s", row.id)
+                log.error(
+                    "outbox: could not record the outcome of row %s within its lease: %r",
+                    row.id,
+                    error,
+                )
                 return "retried"
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
     async def _deliver(self, row: OutboxMessage) -> DeliveryResult:
         sender = self._senders.get(row.channel)

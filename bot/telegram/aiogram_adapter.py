@@ -3,6 +3,7 @@
 Quirks this shape follows (reference/platforms.md):
 * a custom server is `AiohttpSession(api=TelegramAPIServer.from_base(base))`;
 * `start_polling` never calls deleteWebhook, so we do, or getUpdates answers 409 Conflict;
+* `start_polling` confirms a batch before its handlers finish: bot.telegram.polling does not;
 * `handle_signals=False`: the app shares its event loop and owns the signals;
 * no automatic retry on `TelegramRetryAfter`: `OutboundThrottle` does it;
 * `SimpleRequestHandler(secret_token=...)` answers 401 on a wrong secret. We run it with
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 
 from aiogram import Bot, Dispatcher, Router
@@ -43,17 +45,42 @@ from bot.config import TelegramSettings
 from bot.telegram.base import (
     ALLOWED_UPDATES,
     DRAIN_TIMEOUT,
+    SECRET_HEADER,
     TelegramChannelBase,
     WebhookSite,
 )
 from bot.telegram.callbacks import CallbackAnswer
 from bot.telegram.parse import inbound_from_callback, inbound_from_message
+from bot.telegram.polling import ConfirmingPoller
 from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep
-from bot.telegram.throttle import RateLimits
+from bot.telegram.replyspool import ReplySpool
+from bot.telegram.throttle import RateLimits, SlotLimiter
 from bot.telegram.types import ConversationCore, DeliveryError
 from storage.media import MediaStore
 
 log = logging.getLogger(__name__)
+
+
+class _CheckedRequestHandler(SimpleRequestHandler):
+    """aiogram's webhook handler, but a body that is not an update is a 400, not a 500.
+
+    aiogram parses the body inside the handler and lets a JSON or validation error escape as a
+    500 with a traceback; Telegram then retries a body that will never parse (issue 9).
+    """
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bot = await self.resolve_bot(request)
+        if not self.verify_secret(request.headers.get(SECRET_HEADER, ""), bot):
+            return web.Response(body="Unauthorized", status=401)
+        try:
+            data = json.loads(await request.read())
+            Update.model_validate(data, context={"bot": bot})
+        except (ValueError, TypeError):  # JSONDecodeError and pydantic's ValidationError
+            log.warning("telegram: webhook body from %s is not an update", request.remote)
+            return web.Response(body="Bad Request", status=400)
+        return await super().handle(request)
+
+    __call__ = handle
 
 
 def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
@@ -78,13 +105,24 @@ class AiogramChannel(TelegramChannelBase):
         limits: RateLimits | None = None,
         poll_timeout: int = 30,
         media: MediaStore | None = None,
+        spool: ReplySpool | None = None,
+        limiter: SlotLimiter | None = None,
     ) -> None:
-        super().__init__(settings, core, limits=limits, poll_timeout=poll_timeout, media=media)
+        super().__init__(
+            settings,
+            core,
+            limits=limits,
+            poll_timeout=poll_timeout,
+            media=media,
+            spool=spool,
+            limiter=limiter,
+        )
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base_url))
         self.bot = Bot(self.token, session=session)
         self.dispatcher = Dispatcher()
         self.dispatcher.include_router(self._router())
         self._polling: asyncio.Task[None] | None = None
+        self._poller: ConfirmingPoller | None = None
         self._site: WebhookSite | None = None
 
     @property
@@ -120,24 +158,28 @@ class AiogramChannel(TelegramChannelBase):
 
     async def start(self) -> None:
         """Start polling as a background task, or serve the webhook and register it."""
+        try:
+            await self._start()
+        except BaseException:
+            # An unreachable Bot API or a refused token: close the HTTP session we opened, so
+            # the CLI's one-line error is not followed by "Unclosed client session".
+            await self.bot.session.close()
+            raise
+
+    async def _start(self) -> None:
         if self.mode == "webhook":
             await self._start_webhook()
             return
         await self.bot.delete_webhook(drop_pending_updates=False)
-        self._polling = asyncio.create_task(
-            self.dispatcher.start_polling(
-                self.bot,
-                polling_timeout=self._poll_timeout,
-                handle_signals=False,
-                close_bot_session=False,
-                allowed_updates=ALLOWED_UPDATES,
-            ),
-            name="telegram-aiogram-polling",
+        # Our own loop, not start_polling: it confirms an update only once handled.
+        self._poller = ConfirmingPoller(
+            self.bot, self.dispatcher, timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES
         )
+        self._polling = asyncio.create_task(self._poller.run(), name="telegram-aiogram-polling")
 
     async def _start_webhook(self) -> None:
         app = web.Application()
-        SimpleRequestHandler(
+        _CheckedRequestHandler(
             self.dispatcher,
             self.bot,
             handle_in_background=False,
@@ -155,9 +197,8 @@ class AiogramChannel(TelegramChannelBase):
     async def stop(self) -> None:
         """Stop receiving, let running turns finish, then close the bot's HTTP session."""
         if self._polling is not None:
-            if not self._polling.done():
-                with contextlib.suppress(RuntimeError):  # polling had not got going yet
-                    await self.dispatcher.stop_polling()
+            if self._poller is not None:
+                self._poller.stop()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._polling
             self._polling = None

@@ -14,7 +14,8 @@ from aiohttp import web
 from bot.config import TelegramSettings
 from bot.telegram.bridge import CoreBridge
 from bot.telegram.render import AlbumStep, PhotoStep, Step, TextStep, plan
-from bot.telegram.throttle import OutboundThrottle, RateLimits
+from bot.telegram.replyspool import ReplySpool
+from bot.telegram.throttle import OutboundThrottle, RateLimits, SlotLimiter
 from bot.telegram.types import ConversationCore, DeliveryError, SentResult
 from handlers.conversation.messages import Outbound
 from storage.media import MediaMissing, MediaStore, image_type, is_media_ref
@@ -77,6 +78,8 @@ class TelegramChannelBase(ABC):
         limits: RateLimits | None = None,
         poll_timeout: int = 30,
         media: MediaStore | None = None,
+        spool: ReplySpool | None = None,
+        limiter: SlotLimiter | None = None,
     ) -> None:
         if settings.token is None or not settings.token.get_secret_value():
             raise ValueError(
@@ -95,8 +98,10 @@ class TelegramChannelBase(ABC):
             )
         self._poll_timeout = poll_timeout
         self._media = media
-        self.bridge = CoreBridge(core, self.send)
-        self.throttle = OutboundThrottle(self.retry_after_of, limits)
+        self.bridge = CoreBridge(
+            core, self.send, spool=spool, retry_seconds=settings.reply_retry_seconds
+        )
+        self.throttle = OutboundThrottle(self.retry_after_of, limits, limiter=limiter)
 
     async def send(self, chat_id: str, outbound: Outbound) -> SentResult:
         """Show `outbound` in `chat_id`; raises `DeliveryError` (logged) if any part fails."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
+from bot.telegram.replyspool import ReplySpool
 from bot.telegram.types import ConversationCore, DeliveryError, SentResult
 from handlers.conversation.messages import Inbound, Outbound
 
@@ -44,6 +47,19 @@ Deliver = Callable[[str, Outbound], Awaitable[SentResult]]
 # Answers the pressed button itself (answerCallbackQuery with a pop-up text).
 Notice = Callable[[str], Awaitable[None]]
 
+# Back-off between retries of one reply on a transient error, when Telegram names no wait.
+_FIRST_RETRY, _MAX_RETRY = 0.5, 4.0
+
+
+@dataclass(eq=False)
+class _Pending:
+    """A turn whose replies are being delivered: what is left if the process must stop."""
+
+    inbound: Inbound
+    chat_id: str
+    replies: list[Outbound]
+    sent: int = 0
+
 
 class CoreBridge:
     """Runs the core for one inbound message and delivers its replies to the same chat.
@@ -52,28 +68,47 @@ class CoreBridge:
     `concurrent_updates`), so two quick messages from one person would race on their draft;
     a per-person lock makes them take turns. asyncio.Lock wakes waiters in FIFO order and the
     handlers reach the lock without suspending first, so turns keep the order of update_ids.
+    (Across instances the database's per-person lock does the same: storage.guard.)
+
+    Replies are retried on transient errors (5xx, network, 429) for `retry_seconds`; what still
+    cannot be sent, or is left when the process stops, goes to the outbox through `spool`
+    (issue 9), so a resident's case number is never lost with the process.
     """
 
-    def __init__(self, core: ConversationCore, deliver: Deliver) -> None:
+    def __init__(
+        self,
+        core: ConversationCore,
+        deliver: Deliver,
+        *,
+        spool: ReplySpool | None = None,
+        retry_seconds: float = 10.0,
+    ) -> None:
         self._core = core
         self._deliver = deliver
+        self._spool = spool
+        self._retry_seconds = retry_seconds
         self._turns = KeyedLocks()
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._stopping = asyncio.Event()
+        self._pending: set[_Pending] = set()
 
     async def drain(self, within: float) -> bool:
-        """Wait until no turn is running (False if `within` seconds passed first).
+        """Stop retrying, wait until no turn is running, spool what is left (False on timeout).
 
         aiogram's stop_polling does not wait for the handler tasks it started, so without this
         a reply still queued in the throttle would be lost on shutdown.
         """
+        self._stopping.set()
         try:
             await asyncio.wait_for(self._idle.wait(), within)
         except TimeoutError:
             log.error(
                 "telegram: %d conversation turn(s) still running at shutdown", self._in_flight
             )
+            for pending in list(self._pending):
+                await self._hand_over(pending, pending.sent, "shutdown before it was sent")
             return False
         return True
 
@@ -105,29 +140,69 @@ class CoreBridge:
                     inbound.message_id,
                 )
                 replies = [Outbound(APOLOGY)]
-            for reply in replies:
-                if reply.notice and notice is not None:
-                    await notice(reply.text)
-                    continue
-                try:
-                    await self._deliver(chat_id, reply)
-                except DeliveryError as exc:
-                    # Already logged where it happened; the rest is not sent either, so the
-                    # person never sees a later reply without the one before it.
-                    log.error(
-                        "reply not delivered: user=%s chat=%s update=%s permanent=%s: %s",
-                        inbound.user_id,
-                        chat_id,
-                        inbound.message_id,
-                        exc.permanent,
-                        exc,
-                    )
-                    return
-                except Exception:
-                    log.exception(
-                        "reply not delivered: user=%s chat=%s update=%s",
-                        inbound.user_id,
-                        chat_id,
-                        inbound.message_id,
-                    )
-                    return
+            if notice is not None:
+                for reply in replies:
+                    if reply.notice:
+                        await notice(reply.text)
+                replies = [reply for reply in replies if not reply.notice]
+            journaled = self._spool is not None and self._spool.journaled(inbound, replies)
+            pending = _Pending(inbound, chat_id, list(replies))
+            self._pending.add(pending)
+            try:
+                await self._deliver_all(pending, journaled=journaled)
+            finally:
+                self._pending.discard(pending)
+
+    async def _deliver_all(self, pending: _Pending, *, journaled: bool) -> None:
+        inbound, chat_id = pending.inbound, pending.chat_id
+        for index, reply in enumerate(pending.replies):
+            error = await self._send_with_retries(chat_id, reply)
+            if error is not None:
+                # Already logged where it happened; the rest is not sent directly either, so the
+                # person never sees a later reply without the one before it.
+                log.error(
+                    "reply not delivered: user=%s chat=%s update=%s permanent=%s: %s",
+                    inbound.user_id,
+                    chat_id,
+                    inbound.message_id,
+                    error.permanent,
+                    error,
+                )
+                if journaled or not error.permanent:
+                    # A blocked bot (permanent) gains nothing from the outbox, unless the reply
+                    # was journaled: then the outbox dead-letters it where supervisors see it.
+                    await self._hand_over(pending, index, str(error))
+                return
+            pending.sent = index + 1
+        if journaled and self._spool is not None:
+            await self._spool.settle(inbound, len(pending.replies))
+
+    async def _hand_over(self, pending: _Pending, start: int, reason: str) -> None:
+        items = list(enumerate(pending.replies))[start:]
+        pending.sent = len(pending.replies)  # whoever spools first; the keys make a repeat a no-op
+        if self._spool is not None and items:
+            await self._spool.spool(pending.inbound, pending.chat_id, items, reason)
+
+    async def _send_with_retries(self, chat_id: str, reply: Outbound) -> DeliveryError | None:
+        """Deliver one reply, retrying transient failures within the budget; the last error."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._retry_seconds
+        delay = _FIRST_RETRY
+        while True:
+            try:
+                await self._deliver(chat_id, reply)
+                return None
+            except DeliveryError as exc:
+                error = exc
+            except Exception as exc:  # an adapter bug: logged, and treated as transient
+                log.exception("telegram: unexpected error sending to chat %s", chat_id)
+                error = DeliveryError(repr(exc), chat_id=chat_id, permanent=False)
+            if error.permanent:
+                return error
+            wait = error.retry_after if error.retry_after is not None else delay
+            if self._stopping.is_set() or loop.time() + wait > deadline:
+                return error
+            with contextlib.suppress(TimeoutError):
+                # A shutdown cuts the wait short: the reply goes to the outbox instead.
+                await asyncio.wait_for(self._stopping.wait(), wait)
+            delay = min(delay * 2, _MAX_RETRY)

@@ -48,7 +48,8 @@ from bot.telegram.base import (
 from bot.telegram.callbacks import CallbackAnswer
 from bot.telegram.parse import inbound_from_callback, inbound_from_message
 from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep
-from bot.telegram.throttle import RateLimits
+from bot.telegram.replyspool import ReplySpool
+from bot.telegram.throttle import RateLimits, SlotLimiter
 from bot.telegram.types import ConversationCore, DeliveryError
 from storage.media import MediaStore
 
@@ -80,8 +81,18 @@ class PtbChannel(TelegramChannelBase):
         limits: RateLimits | None = None,
         poll_timeout: int = 30,
         media: MediaStore | None = None,
+        spool: ReplySpool | None = None,
+        limiter: SlotLimiter | None = None,
     ) -> None:
-        super().__init__(settings, core, limits=limits, poll_timeout=poll_timeout, media=media)
+        super().__init__(
+            settings,
+            core,
+            limits=limits,
+            poll_timeout=poll_timeout,
+            media=media,
+            spool=spool,
+            limiter=limiter,
+        )
         base = settings.api_base_url.rstrip("/")
         self.application = (
             Application.builder()
@@ -156,6 +167,8 @@ class PtbChannel(TelegramChannelBase):
             return web.Response(status=401, text="Unauthorized")
         try:
             data = await request.json()
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("no update_id")
             update = Update.de_json(data, self.application.bot)
         except Exception:  # not JSON, or not an update: Telegram would never send that
             log.warning("telegram: webhook body is not an update")

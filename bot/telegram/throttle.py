@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from aiolimiter import AsyncLimiter
 
@@ -60,6 +60,17 @@ def is_group_chat(chat_id: str) -> bool:
     return chat_id.startswith("-")
 
 
+class SlotLimiter(Protocol):
+    """Where the limits are counted: this process (`MemoryLimiter`) or every instance of the
+    bot token (`bot.telegram.redis_limiter.RedisLimiter`)."""
+
+    async def acquire(self, chat_id: str, cost: int) -> None:
+        """Wait until `cost` messages may go to `chat_id` within the chat's and the bot's limits."""
+
+    async def pause(self, chat_id: str, seconds: float) -> None:
+        """Telegram answered 429 for this chat: nothing more goes to it for `seconds`."""
+
+
 class OutboundThrottle:
     """Per-bot, per-chat and per-group rate limits with 429 handling, shared by both adapters."""
 
@@ -69,14 +80,11 @@ class OutboundThrottle:
         limits: RateLimits | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        limiter: SlotLimiter | None = None,
     ) -> None:
         self.limits = limits or RateLimits()
         self._retry_after_of = retry_after_of
-        self._clock = clock
-        self._bot = AsyncLimiter(self.limits.bot_rate, self.limits.bot_period)
-        self._chats: OrderedDict[str, AsyncLimiter] = OrderedDict()
-        # After a 429 for a chat, every send to that chat waits, not only the one that got it.
-        self._paused_until: dict[str, float] = {}
+        self.limiter: SlotLimiter = limiter or MemoryLimiter(self.limits, clock=clock)
 
     async def call(self, chat_id: str, request: Callable[[], Awaitable[T]], *, cost: int = 1) -> T:
         """Run one Bot API request to `chat_id` within the limits; retry it after a 429.
@@ -86,7 +94,7 @@ class OutboundThrottle:
         """
         attempts = 0
         while True:
-            await self._wait_for_slot(chat_id, cost)
+            await self.limiter.acquire(chat_id, cost)
             try:
                 return await request()
             except Exception as exc:
@@ -113,10 +121,25 @@ class OutboundThrottle:
                     retry_after,
                     attempts,
                 )
-                until = self._clock() + retry_after
-                self._paused_until[chat_id] = max(until, self._paused_until.get(chat_id, 0.0))
+                await self.limiter.pause(chat_id, retry_after)
 
-    async def _wait_for_slot(self, chat_id: str, cost: int) -> None:
+
+class MemoryLimiter:
+    """Leaky buckets in this process (aiolimiter): right for one instance per bot token."""
+
+    def __init__(self, limits: RateLimits, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self._clock = clock
+        self._bot = AsyncLimiter(limits.bot_rate, limits.bot_period)
+        self._chats: OrderedDict[str, AsyncLimiter] = OrderedDict()
+        # After a 429 for a chat, every send to that chat waits, not only the one that got it.
+        self._paused_until: dict[str, float] = {}
+
+    async def pause(self, chat_id: str, seconds: float) -> None:
+        until = self._clock() + seconds
+        self._paused_until[chat_id] = max(until, self._paused_until.get(chat_id, 0.0))
+
+    async def acquire(self, chat_id: str, cost: int) -> None:
         paused = self._paused_until.get(chat_id)
         if paused is not None:
             delay = paused - self._clock()

@@ -123,6 +123,7 @@ class WeChatChannel:
             clock=deps.clock,
             texts=deps.texts,
             reply_budget=settings.reply_budget_seconds,
+            original_id=settings.original_id,
         )
         self._runner: web.AppRunner | None = None
         self.port: int | None = None

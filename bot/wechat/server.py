@@ -59,8 +59,12 @@ class CallbackServer:
         clock: Clock,
         texts: Texts,
         reply_budget: float,
+        original_id: str | None = None,
     ) -> None:
         self._codec = codec
+        # The account's own gh_... id: a correctly signed message addressed to another account
+        # (the same token reused on two accounts, or a replayed capture) is refused.
+        self._original_id = original_id
         self._turns = turns
         self._sender = sender
         self._sessionmaker = sessionmaker
@@ -109,6 +113,9 @@ class CallbackServer:
             except web.HTTPRequestEntityTooLarge:
                 raise CallbackRejected(413, "body too large") from None
             message = self._codec.decode(query, body)
+            target = str(getattr(message, "target", "") or "")
+            if self._original_id and target != self._original_id:
+                raise CallbackRejected(403, f"message addressed to {target!r}, not this account")
             try:
                 incoming = to_incoming(message)
             except (ValueError, KeyError, TypeError) as exc:

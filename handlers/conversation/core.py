@@ -28,6 +28,7 @@ from handlers.resident.intake import FILED, Intake
 from handlers.resident.queries import ResidentQueries
 from storage.identity import Identity, claim_and_identify, load_identity
 from storage.outbox import release_held
+from storage.replies import journal_replies
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,20 @@ class Conversation:
                     )
             turn = Turn(session=session, inbound=inbound, now=now)
             await self._dispatch(turn, identity)
+            # issue 9: a reply naming a case number is committed with the case, so a crash
+            # before it is sent cannot lose the number (storage.replies).
+            journal = self.deps.reply_journal
+            if journal.covers(inbound.channel, inbound.message_id, [r.text for r in turn.replies]):
+                assert inbound.message_id is not None
+                await journal_replies(
+                    session=session,
+                    journal=journal,
+                    channel=inbound.channel,
+                    recipient=inbound.chat_id or inbound.user_id,
+                    message_id=inbound.message_id,
+                    payloads=[reply.to_payload() for reply in turn.replies],
+                    now=now,
+                )
         # Only now, after the commit, do replies (and any case number in them) leave the core.
         return turn.replies
 

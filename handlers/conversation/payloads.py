@@ -10,6 +10,13 @@ Grammar (fields separated by ":"; ids and versions are decimal):
     d:as:<case_id>:<version>:<unit>     assign to a unit; unit = `unit_key(name)` (6 hex digits)
     v:ok:<event_id> | v:no:<event_id>   supervisor approves / denies an extension request
     r:add:<case_id> | r:wd:<case_id>:<version>   resident adds information / withdraws
+    r:ta:<case_id> | r:tn                resident's "add to this case" / "new case"
+    i:<act>[:<field>]                   the intake's own buttons (skip, done, anon, phone,
+                                        share:y|n, submit, edit, cancel, back, kb:y|n|h)
+    t:<type>                            request type; e:<target> edit target; cat:<n>|cat:none
+    fb:r:<case_id>:<y|n> | fb:s:<case_id>:<sat|basic|dis>   callback answers (回访)
+
+One grammar, one parser: every surface builds payloads with `build` and reads them with `parse`.
 
 Everything here comes from the client and is only a request: the handlers check the stored
 role, unit, state and version before acting.
@@ -26,6 +33,11 @@ STAFF = "s"
 DISPATCHER = "d"
 SUPERVISOR = "v"
 RESIDENT = "r"
+INTAKE = "i"
+TYPE = "t"
+EDIT = "e"
+CATEGORY = "cat"
+FEEDBACK = "fb"
 
 
 @dataclass(frozen=True, slots=True)

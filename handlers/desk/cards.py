@@ -177,7 +177,8 @@ class Cards:
         return case.category or self.t("summary.no_category")
 
     def _place(self, case: Case) -> str:
-        return case.place_text or case.place_unit or self.t("card.none")
+        # issue 9: a place typed by the resident may hold a phone number too.
+        return mask_personal_data(case.place_text or case.place_unit or self.t("card.none"))
 
 
 def suggestions(case: Case, *, exclude: str | None = None) -> list[str]:

@@ -33,7 +33,7 @@ def case_detail(case: Case, events: list[CaseEvent]) -> dict[str, Any]:
         {
             "urgency": case.urgency,
             "text": mask_personal_data(case.description),
-            "place": case.place_text,
+            "place": mask_personal_data(case.place_text) if case.place_text else None,
             "place_subdistrict": case.place_unit,
             "location": ([case.latitude, case.longitude] if case.latitude is not None else None),
             "photos": list(case.photos or []),

@@ -18,6 +18,7 @@ from handlers.cases.commands import (
     comment,
     rate,
 )
+from handlers.cases.commands.resident import SATISFIED_VALUES
 from handlers.context import CoreDeps
 from handlers.conversation.messages import Button
 from handlers.conversation.turn import Turn
@@ -76,7 +77,7 @@ class FeedbackDesk:
                 for code, value in SATISFACTION.items()
             )
             turn.say(self.t("fu.ask_satisfaction", number=case.number), [buttons])
-        elif case.state == CaseState.CLOSED.value and case.satisfaction in ("satisfied", "basic"):
+        elif case.state == CaseState.CLOSED.value and case.satisfaction in SATISFIED_VALUES:
             turn.say(self.t("fu.thanks", number=case.number))
         elif case.state == CaseState.CLOSED.value:
             turn.say(self.t("fu.review_resident", number=case.number))

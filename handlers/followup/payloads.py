@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PREFIX = "fb"
+from handlers.conversation import payloads as p
+
+PREFIX = p.FEEDBACK
 RESOLVED_ANSWERS = {"y": True, "n": False}
 # Stored values of `Case.satisfaction`; "unrated" (未评价) is never a button.
 SATISFACTION = {"sat": "satisfied", "basic": "basic", "dis": "dissatisfied"}
-UNRATED = "unrated"
-SATISFIED_VALUES = frozenset({"satisfied", "basic"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,24 +25,27 @@ class FeedbackAnswer:
 
 
 def resolved_button(case_id: int, answer: str) -> str:
-    return f"{PREFIX}:r:{case_id}:{answer}"
+    return p.build(PREFIX, "r", case_id, answer)
 
 
 def satisfaction_button(case_id: int, answer: str) -> str:
-    return f"{PREFIX}:s:{case_id}:{answer}"
+    return p.build(PREFIX, "s", case_id, answer)
 
 
 def is_feedback(payload: str | None) -> bool:
-    return payload is not None and payload.startswith(f"{PREFIX}:")
+    parsed = p.parse(payload or "")
+    return parsed is not None and parsed.prefix == PREFIX
 
 
 def parse_feedback(payload: str) -> FeedbackAnswer | None:
-    parts = payload.split(":")
-    if len(parts) != 4 or parts[0] != PREFIX or not parts[2].isdigit():
+    parsed = p.parse(payload)
+    if parsed is None or parsed.prefix != PREFIX or len(parsed.fields) != 2:
         return None
-    question, answer = parts[1], parts[3]
+    question, case_id, answer = parsed.action, parsed.int_field(0), parsed.fields[1]
+    if case_id is None:
+        return None
     if (question == "r" and answer in RESOLVED_ANSWERS) or (
         question == "s" and answer in SATISFACTION
     ):
-        return FeedbackAnswer(question, int(parts[2]), answer)
+        return FeedbackAnswer(question, case_id, answer)
     return None

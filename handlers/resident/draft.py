@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
@@ -53,6 +54,9 @@ class DraftState:
     kb_query: int | None = None
     kb_shown: list[str] = field(default_factory=list)
     kb_handoff: bool = False
+    # issue 9: names this draft's one filing; cases.filing_key is unique, so however two
+    # instances interleave two presses of 提交, a draft becomes at most one case.
+    filing_key: str = field(default_factory=lambda: secrets.token_hex(16))
 
     def to_json(self) -> dict[str, Any]:
         # Field by field with one-level copies, not `asdict`/`deepcopy`: this runs on every

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from handlers.cases.commands import Actor, CommandContext, NewCase, file_case
 from handlers.cases.commands.routing import resident_buttons
 from handlers.context import CoreDeps
+from handlers.conversation import payloads as p
 from handlers.conversation.dialogs import INTAKE, clear_dialog, save_dialog
 from handlers.conversation.messages import Button, Outbound
 from handlers.conversation.turn import Turn
@@ -27,20 +28,22 @@ log = logging.getLogger(__name__)
 
 REQUEST_TYPES = tuple(rt.value for rt in RequestType)
 
-# Button payloads: short ASCII ids (Telegram callback_data is at most 64 bytes).
-P_SKIP = "skip"
-P_DONE = "done"
-P_ANON = "anon"
-P_PHONE = "phone"
-P_SHARE_YES = "share:y"
-P_SHARE_NO = "share:n"
-P_SUBMIT = "submit"
-P_EDIT = "edit"
-P_CANCEL = "cancel"
-P_UNSURE = "cat:none"
-P_KB_SOLVED = "kb:y"
-P_KB_UNSOLVED = "kb:n"
-P_KB_HANDOFF = "kb:h"
+# Button payloads, in the one payload grammar (handlers/conversation/payloads.py): the intake's
+# own buttons under prefix "i", request types "t", edit targets "e", categories "cat".
+P_SKIP = p.build(p.INTAKE, "skip")
+P_DONE = p.build(p.INTAKE, "done")
+P_ANON = p.build(p.INTAKE, "anon")
+P_PHONE = p.build(p.INTAKE, "phone")
+P_SHARE_YES = p.build(p.INTAKE, "share", "y")
+P_SHARE_NO = p.build(p.INTAKE, "share", "n")
+P_SUBMIT = p.build(p.INTAKE, "submit")
+P_EDIT = p.build(p.INTAKE, "edit")
+P_CANCEL = p.build(p.INTAKE, "cancel")
+P_BACK = p.build(p.INTAKE, "back")
+P_UNSURE = p.build(p.CATEGORY, "none")
+P_KB_SOLVED = p.build(p.INTAKE, "kb", "y")
+P_KB_UNSOLVED = p.build(p.INTAKE, "kb", "n")
+P_KB_HANDOFF = p.build(p.INTAKE, "kb", "h")
 # After 提交 the dialog keeps this step (with the case number) so that a second press of a
 # button of the finished summary is answered with the number, not "option not available".
 FILED = "filed"
@@ -331,6 +334,7 @@ class Intake:
             photos=tuple(state.photos),
             phone=state.phone,
             share_identity=bool(state.phone and state.share_phone),
+            filing_key=state.filing_key,
         )
         ctx = CommandContext(turn.session, self.deps, turn.now)
         case = await file_case(ctx, Actor.of_resident(resident_id), filing)
@@ -354,9 +358,9 @@ class Intake:
 
     async def _on_edit(self, turn: Turn, state: DraftState) -> None:
         options: dict[str, str] = {payload: payload for payload in _EDIT_TARGETS}
-        options["back"] = "back"
+        options[P_BACK] = P_BACK
         chosen = self._choice(turn, options)
-        if chosen == "back":
+        if chosen == P_BACK:
             state.step = Step.CONFIRM
         else:
             state.editing = True
@@ -478,7 +482,7 @@ class Intake:
             P_SUBMIT: "btn.submit",
             P_EDIT: "btn.edit",
             P_CANCEL: "btn.cancel",
-            "back": "btn.back",
+            P_BACK: "btn.back",
             "e:desc": "btn.edit.description",
             "e:place": "btn.edit.place",
             "e:photos": "btn.edit.photos",
@@ -541,7 +545,7 @@ class Intake:
             return Outbound(t("kb.ask_solved"), _rows(rows))
         if step is Step.EDIT:
             rows = [[b("e:desc"), b("e:place"), b("e:cat")], [b("e:photos"), b("e:contact")]]
-            rows.append([b("back")])
+            rows.append([b(P_BACK)])
             return Outbound(t("choose_edit"), _rows(rows))
         return Outbound(self.summary(state), _rows([[b(P_SUBMIT), b(P_EDIT), b(P_CANCEL)]]))
 

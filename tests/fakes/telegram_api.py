@@ -179,6 +179,8 @@ class FakeTelegramAPI:
         self._file_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._failures: list[_Failure] = []
+        # method (lower case, or "*" for every method) -> (until, status): an outage window.
+        self._outages: dict[str, tuple[float, int]] = {}
         self._private_last: dict[str, float] = {}
         self._group_sent: dict[str, deque[float]] = {}
         self._global_sent: deque[float] = deque()
@@ -311,6 +313,15 @@ class FakeTelegramAPI:
                 description=description,
             )
         )
+
+    def outage(
+        self, seconds: float, *, status: int = 500, methods: tuple[str, ...] = ("*",)
+    ) -> None:
+        """For the next `seconds`, the methods (every one with "*") answer `status` (a Bot API
+        failing for a while: 500, 502 ...), as a real outage would."""
+        until = time.monotonic() + seconds
+        for method in methods:
+            self._outages[method.lower()] = (until, status)
 
     # -- injecting updates ------------------------------------------------------------------
 
@@ -596,6 +607,10 @@ class FakeTelegramAPI:
         if handler is None:
             # 400, not 404: python-telegram-bot turns 401/404 into InvalidToken.
             return self._answer(call, error=(400, f"Bad Request: method {method} not found"))
+        for key in (method.lower(), "*"):
+            until, status = self._outages.get(key, (0.0, 0))
+            if time.monotonic() < until:
+                return self._answer(call, error=(status, "Internal Server Error"))
         failure = self._scripted_failure(method.lower(), call.chat_id)
         if failure is not None:
             return self._answer(call, error=failure)

@@ -7,10 +7,10 @@ import logging
 from handlers.cases.actor import Actor, ActorKind
 from handlers.cases.commands.context import CommandContext
 from handlers.cases.commands.guards import locked_case, require_kind, require_state, require_version
-from handlers.cases.commands.routing import dispatch_to
+from handlers.cases.commands.routing import dispatch_to, keep_example
 from handlers.cases.refusal import Refusal, RefusalCode
 from handlers.policy.lifecycle import CaseState
-from storage.examples import SOURCE_DISPATCHER, add_example
+from storage.examples import SOURCE_DISPATCHER
 from storage.models import Case
 from storage.units import active_units
 
@@ -30,16 +30,7 @@ async def assign(
         raise Refusal(RefusalCode.UNKNOWN_UNIT, f"no active unit {unit!r}")
     routed = (case.routing or {}).get("unit")
     if unit != routed:
-        add_example(
-            session=ctx.session,
-            text=case.description,
-            unit=unit,
-            category=case.category,
-            subcategory=case.subcategory,
-            source=SOURCE_DISPATCHER,
-            case_id=case.id,
-            now=ctx.now,
-        )
+        keep_example(ctx, case, unit=unit, source=SOURCE_DISPATCHER)
     await dispatch_to(ctx, case, unit=unit, actor=actor, action="assigned", data={"routed": routed})
     log.info("case %s assigned to %s by staff %s", case.number, unit, actor.id)
     return case

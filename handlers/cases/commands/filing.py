@@ -35,6 +35,9 @@ class NewCase:
     photos: Sequence[str] = ()
     phone: str | None = None
     share_identity: bool = False
+    # Names this filing once (a draft's key): cases.filing_key is unique, so however two
+    # instances interleave two presses of 提交, one draft becomes at most one case (issue 9).
+    filing_key: str | None = None
 
 
 async def file_case(ctx: CommandContext, actor: Actor, filing: NewCase) -> Case:
@@ -71,6 +74,7 @@ async def file_case(ctx: CommandContext, actor: Actor, filing: NewCase) -> Case:
         share_identity=bool(filing.phone and filing.share_identity),
         emergency=decision.get("emergency"),
         routing=decision,
+        filing_key=filing.filing_key,
         created_at=now,
         updated_at=now,
     )

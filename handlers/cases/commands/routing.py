@@ -14,7 +14,8 @@ from handlers.conversation.messages import Button, Outbound
 from handlers.desk.cards import Cards
 from handlers.policy.casetypes import RequestType, Urgency
 from handlers.policy.lifecycle import CaseState
-from handlers.policy.sla import compute_deadlines
+from handlers.policy.sla import Deadlines, compute_deadlines
+from storage.examples import add_example
 from storage.models import Case
 
 
@@ -35,19 +36,8 @@ async def dispatch_to(
     # Unit and clocks are set before the transition's flush, so one write carries all of it (for
     # a case just filed: the INSERT itself). The check comes first: a refused move changes nothing.
     check_move(case, CaseState.DISPATCHED)
-    deadlines = compute_deadlines(
-        ctx.deps.calendar,
-        ctx.deps.sla,
-        request_type=RequestType(case.request_type),
-        urgency=Urgency(case.urgency),
-        dispatched_at=ctx.now,
-    )
+    start_clocks(ctx, case)
     case.unit_name = unit
-    case.dispatched_at = ctx.now
-    case.signed_at = None
-    case.sign_deadline = deadlines.sign_by
-    case.handle_deadline = deadlines.handle_by
-    case.return_deadline = deadlines.return_by
     await ctx.move(
         case=case,
         to_state=CaseState.DISPATCHED,
@@ -68,6 +58,39 @@ async def dispatch_to(
     if tell_resident:
         said = ctx.t("resident.dispatched", number=case.number, unit=unit)
         await ctx.tell_resident(case, stamp, Outbound(said, buttons=(resident_buttons(ctx, case),)))
+
+
+def start_clocks(ctx: CommandContext, case: Case) -> Deadlines:
+    """The unit's clocks run from now (a dispatch, or a reopen to the same unit): sign, handle
+    and return deadlines from `Deadlines`, and nothing signed yet."""
+    deadlines = compute_deadlines(
+        ctx.deps.calendar,
+        ctx.deps.sla,
+        request_type=RequestType(case.request_type),
+        urgency=Urgency(case.urgency),
+        dispatched_at=ctx.now,
+    )
+    case.dispatched_at = ctx.now
+    case.signed_at = None
+    case.sign_deadline = deadlines.sign_by
+    case.handle_deadline = deadlines.handle_by
+    case.return_deadline = deadlines.return_by
+    return deadlines
+
+
+def keep_example(ctx: CommandContext, case: Case, *, unit: str, source: str) -> None:
+    """This text belongs with `unit` (a dispatcher's correction) or not (a return): a labelled
+    example for retraining the router (design.md §4)."""
+    add_example(
+        session=ctx.session,
+        text=case.description,
+        unit=unit,
+        category=case.category,
+        subcategory=case.subcategory,
+        source=source,
+        case_id=case.id,
+        now=ctx.now,
+    )
 
 
 def resident_buttons(ctx: CommandContext, case: Case) -> tuple[Button, ...]:

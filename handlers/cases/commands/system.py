@@ -9,13 +9,12 @@ from typing import Any
 from handlers.cases import notify
 from handlers.cases.actor import SYSTEM, Actor
 from handlers.cases.commands.context import CommandContext
+from handlers.cases.commands.routing import start_clocks
 from handlers.cases.events import Entry, change_state
 from handlers.conversation.messages import Outbound
 from handlers.desk.cards import Cards
 from handlers.followup.timers import Timer, TimerKind, plan
-from handlers.policy.casetypes import RequestType, Urgency
 from handlers.policy.lifecycle import CaseState
-from handlers.policy.sla import compute_deadlines
 from storage.models import Case
 
 UNRATED = "unrated"  # 未评价: never counted as satisfied
@@ -129,19 +128,8 @@ async def reopen(ctx: CommandContext, case: Case) -> datetime:
     in the event log. Returns the new handle deadline (the sign deadline for a type without one).
     """
     before = case.handle_deadline
-    deadlines = compute_deadlines(
-        ctx.deps.calendar,
-        ctx.deps.sla,
-        request_type=RequestType(case.request_type),
-        urgency=Urgency(case.urgency),
-        dispatched_at=ctx.now,
-    )
     case.reopen_count += 1
-    case.dispatched_at = ctx.now
-    case.signed_at = None
-    case.sign_deadline = deadlines.sign_by
-    case.handle_deadline = deadlines.handle_by
-    case.return_deadline = deadlines.return_by
+    deadlines = start_clocks(ctx, case)
     _transition(
         ctx,
         case,

@@ -9,14 +9,14 @@ from handlers.cases import notify
 from handlers.cases.actor import Actor
 from handlers.cases.commands.context import CommandContext
 from handlers.cases.commands.guards import clean, unit_case
-from handlers.cases.commands.routing import queue_for_dispatch
+from handlers.cases.commands.routing import keep_example, queue_for_dispatch
 from handlers.cases.extensions import REQUESTED, ExtensionStatus, extension_status
 from handlers.cases.refusal import Refusal, RefusalCode
 from handlers.conversation import payloads as p
 from handlers.conversation.messages import Button, Outbound
 from handlers.desk.cards import RETURN_REASONS, Cards
 from handlers.policy.lifecycle import CaseState
-from storage.examples import SOURCE_RETURN, add_example
+from storage.examples import SOURCE_RETURN
 from storage.models import Case, CaseEvent
 
 SIGN_STATES = frozenset({CaseState.DISPATCHED, CaseState.REOPENED})
@@ -188,16 +188,7 @@ async def return_case(
     # Nobody is responsible until a dispatcher assigns it again.
     case.unit_name = None
     case.sign_deadline = case.handle_deadline = case.return_deadline = None
-    add_example(
-        session=ctx.session,
-        text=case.description,
-        unit=unit,
-        category=case.category,
-        subcategory=case.subcategory,
-        source=SOURCE_RETURN,
-        case_id=case.id,
-        now=ctx.now,
-    )
+    keep_example(ctx, case, unit=unit, source=SOURCE_RETURN)
     await queue_for_dispatch(ctx, case, returned=(unit, said))
     await ctx.tell_resident(
         case,

@@ -1,7 +1,7 @@
 """web: accounts, sessions, login attempts
 
-Revision ID: 0006_web
-Revises: 0005_drop_resident_language
+Revision ID: 0007_web
+Revises: 0006_reliab_filing_key
 Create Date: 2026-11-28 08:44:18.442292
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import storage.models
 
-revision: str = "0006_web"
-down_revision: str | None = "0005_drop_resident_language"
+revision: str = "0007_web"
+down_revision: str | None = "0006_reliab_filing_key"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,141 @@
+"""The fault suite (issue 9): real `hotline run` processes on PostgreSQL against the stand-in Bot
+API, broken from outside. Every count is exact: one case per resident, one receipt with its
+number per resident, nothing left in the outbox.
+
+Kept short for `make test` on two cores: 8 residents, bounded loops, 5-second leases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import _truncate
+from tests.fakes.fleet import (
+    RECEIPT,
+    Caller,
+    HotlineProcess,
+    cases_per_resident,
+    config_text,
+    cut_connections,
+    open_outbox,
+)
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+RESIDENTS = 8
+FIRST_USER = 7000
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeTelegramAPI]:
+    async with FakeTelegramAPI() as server:
+        yield server
+
+
+@pytest.fixture
+async def pg(postgres_url: str) -> str:
+    await _truncate(postgres_url)
+    return postgres_url
+
+
+def _process(tmp_path: Path, api: FakeTelegramAPI, url: str, name: str) -> HotlineProcess:
+    config = tmp_path / f"{name}.toml"
+    config.write_text(config_text(api=api, db_url=url), encoding="utf-8")
+    return HotlineProcess(config=config, log=tmp_path / f"{name}.log")
+
+
+async def _wait_settled(url: str, within: float = 60) -> None:
+    for _ in range(int(within * 4)):
+        if await open_outbox(url) == 0:
+            return
+        await asyncio.sleep(0.25)
+    raise AssertionError("the outbox never emptied")
+
+
+async def _assert_exact(api: FakeTelegramAPI, url: str, callers: list[Caller]) -> None:
+    """One case per resident; each told its own number exactly once; nothing left to send."""
+    await _wait_settled(url)
+    await asyncio.sleep(1)  # a second delivery, if any, would show up now
+    per_user = await cases_per_resident(url)
+    assert per_user == {str(c.user_id): 1 for c in callers}
+    for caller in callers:
+        receipts = [m.text for m in api.sent(chat_id=caller.user_id) if RECEIPT in (m.text or "")]
+        assert len(receipts) == 1, (caller.user_id, receipts)
+        assert caller.number is not None and caller.number in receipts[0]
+
+
+async def test_kill_9_loop_loses_and_doubles_nothing(
+    api: FakeTelegramAPI, pg: str, tmp_path: Path
+) -> None:
+    """The instance is killed with SIGKILL twice mid-load and restarted each time.
+
+    A plain step's answer that dies with the process is asked for again, as a person would
+    after 20 s of silence; a case number is never lost: it is in the outbox with the case.
+    """
+    bot = _process(tmp_path, api, pg, "a")
+    await bot.start()
+    callers = [Caller(api, FIRST_USER + n, patience=20) for n in range(RESIDENTS)]
+    filing = asyncio.gather(*(c.file(within=240) for c in callers))
+    rng = random.Random(9)
+    try:
+        for _ in range(2):
+            # Killed while it works: once it polls again, after 1.5-3 s of handling residents.
+            polls = len(api.calls_to("getUpdates"))
+            await api.wait_for("getUpdates", count=polls + 1, within=120, ok=None)
+            await asyncio.sleep(rng.uniform(1.5, 3))
+            await bot.kill()
+            await bot.start()
+        await filing
+        await _assert_exact(api, pg, callers)
+        assert await bot.terminate() == 0
+    finally:
+        if bot.process is not None and bot.process.returncode is None:
+            await bot.kill()
+
+
+async def test_bot_api_outage_keeps_every_case_number(
+    api: FakeTelegramAPI, pg: str, tmp_path: Path
+) -> None:
+    """The Bot API answers 500 to everything for 8 s mid-load; replies arrive once afterwards."""
+    bot = _process(tmp_path, api, pg, "a")
+    await bot.start()
+    callers = [Caller(api, FIRST_USER + n) for n in range(RESIDENTS)]
+    try:
+        filing = asyncio.gather(*(c.file(within=240) for c in callers))
+        # Once the first residents reach the summary, the API goes down under their 提交.
+        await api.wait_for("answerCallbackQuery", count=RESIDENTS * 2, within=90)
+        api.outage(8)
+        await filing
+        failed = [c for c in api.calls if c.method.lower() == "sendmessage" and c.status == 500]
+        assert failed, "the outage really hit sends"
+        await _assert_exact(api, pg, callers)
+        assert await bot.terminate() == 0
+    finally:
+        if bot.process is not None and bot.process.returncode is None:
+            await bot.kill()
+
+
+async def test_cut_database_connections_lose_and_double_nothing(
+    api: FakeTelegramAPI, pg: str, tmp_path: Path
+) -> None:
+    """Every connection of the instance is cut (pg_terminate_backend) each second of the load."""
+    bot = _process(tmp_path, api, pg, "a")
+    await bot.start()
+    callers = [Caller(api, FIRST_USER + n) for n in range(RESIDENTS)]
+    cuts = 0
+    try:
+        filing = asyncio.ensure_future(asyncio.gather(*(c.file(within=240) for c in callers)))
+        while not filing.done():
+            cuts += await cut_connections(pg)
+            await asyncio.sleep(1)
+        await filing
+        assert cuts > 0
+        await _assert_exact(api, pg, callers)
+        assert await bot.terminate() == 0
+    finally:
+        if bot.process is not None and bot.process.returncode is None:
+            await bot.kill()
