@@ -13,7 +13,7 @@ import importlib
 import sys
 import time
 
-SECTIONS = ("router", "blind", "learned", "kb", "intake", "sweep", "outbox", "web")
+SECTIONS = ("router", "blind", "learned", "kb", "intake", "sweep", "outbox", "duplicates", "web")
 
 
 def main() -> int:

@@ -18,6 +18,7 @@ from handlers.policy.clock import Clock, SystemClock
 from handlers.policy.workcalendar import WorkCalendar
 from handlers.texts import Texts
 from nlp.directory import Directory
+from nlp.duplicates import DuplicateDetector, DuplicateThresholds
 from nlp.kb import KnowledgeBase
 from nlp.router import Router
 from storage.db import create_engine, create_sessionmaker
@@ -107,6 +108,21 @@ async def sync_directory(sessionmaker: async_sessionmaker[AsyncSession], router:
         log.info("directory: %d units added or changed", changed)
 
 
+def duplicate_detector(settings: Settings, router: Router) -> DuplicateDetector | None:
+    """The duplicate detector from `[duplicates]`; None when switched off."""
+    table = settings.duplicates
+    if not table.enabled:
+        return None
+    thresholds = DuplicateThresholds(
+        auto=table.auto_similarity,
+        suggest=table.suggest_similarity,
+        radius_m=table.radius_m,
+        closed_days=table.closed_days,
+        area_days=table.area_days,
+    )
+    return DuplicateDetector(router, thresholds)
+
+
 async def build_app(
     settings: Settings,
     *,
@@ -139,6 +155,7 @@ async def build_app(
         sla=settings.sla,
         knowledge=kb,
         reply_journal=reply_journal(settings),
+        duplicates=duplicate_detector(settings, router),
     )
     return App(
         settings=settings,

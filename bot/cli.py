@@ -27,6 +27,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("bot.commands.sweep", "run one follow-up pass (reminders, alerts, callbacks)"),
     "outbox": ("bot.commands.outbox", "pushes waiting, sent and dead-lettered"),
     "report": ("bot.commands.report", "supervisor figures per unit"),
+    "hotspots": ("bot.commands.hotspots", "hotspot (热点) alerts and the period's common words"),
     "staff": ("bot.commands.staff", "unit staff, dispatchers and supervisors"),
     "wechat": ("bot.commands.wechat", "WeChat Official Account"),
     "web": ("bot.commands.web", "web workbench accounts (first login, set-up links)"),

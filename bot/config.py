@@ -294,6 +294,29 @@ class WebSettings(_Table):
             return self.cookie_secure
         return self.base_url.startswith("https://")
 
+class DuplicateSettings(_Table):
+    """Duplicate candidates on filing and 并单 (issue 13)."""
+
+    enabled: bool = True
+    auto_similarity: float = Field(default=0.5, ge=0.0, le=1.0)
+    suggest_similarity: float = Field(default=0.15, ge=0.0, le=1.0)
+    radius_m: float = Field(default=300.0, gt=0, le=500)
+    closed_days: int = Field(default=7, ge=0, le=90)
+    area_days: int = Field(default=14, ge=1, le=365)
+
+
+class HotspotSettings(_Table):
+    """Spike (热点) alerts per sub-category × place (issue 13)."""
+
+    enabled: bool = True
+    interval_minutes: float = Field(default=5.0, gt=0)
+    window_hours: float = Field(default=6.0, gt=0, le=168)
+    baseline_weeks: int = Field(default=4, ge=1, le=52)
+    min_count: int = Field(default=4, ge=2)
+    ratio: float = Field(default=3.0, ge=1.0)
+    cooldown_hours: float = Field(default=24.0, gt=0)
+    top_terms: int = Field(default=8, ge=1, le=30)
+
 
 class Settings(_Table):
     # Any language with a catalogue file in handlers/catalogues/ ("zh", "en").
@@ -313,6 +336,8 @@ class Settings(_Table):
     outbox: OutboxSettings = OutboxSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     web: WebSettings = WebSettings()
+    duplicates: DuplicateSettings = DuplicateSettings()
+    hotspots: HotspotSettings = HotspotSettings()
 
     @field_validator("language")
     @classmethod

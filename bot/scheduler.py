@@ -1,5 +1,5 @@
-"""Scheduled jobs (APScheduler 3, AsyncIOScheduler): outbox drain, sweep, digest, bulletin, and
-the nightly router retrain when `[router] retrain` is on.
+"""Scheduled jobs (APScheduler 3, AsyncIOScheduler): outbox drain, sweep, digest, bulletin,
+hotspots (热点), and the nightly router retrain when `[router] retrain` is on.
 
 The jobs hold no state of their own: each reads what is due from the database, so a restart or a
 second instance neither loses nor repeats anything, and the in-memory job store is enough
@@ -17,11 +17,14 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App
-from bot.config import OutboxSettings, SchedulerSettings
+from bot.config import HotspotSettings, OutboxSettings, SchedulerSettings
 from bot.outbox.policy import OutboxPolicy
 from bot.outbox.sender import OutboxSender
+from handlers.followup.hotspots import HotspotPolicy, alert_hotspots
 from handlers.followup.periodic import PeriodicSchedule
 from handlers.followup.sweep import Sweep
+from handlers.policy.lifecycle import CaseState
+from storage.duplicates import prune_index
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,38 @@ def periodic_schedule(settings: SchedulerSettings) -> PeriodicSchedule:
     )
 
 
+def hotspot_policy(settings: HotspotSettings) -> HotspotPolicy:
+    return HotspotPolicy(
+        window=timedelta(hours=settings.window_hours),
+        baseline_weeks=settings.baseline_weeks,
+        min_count=settings.min_count,
+        ratio=settings.ratio,
+        cooldown=timedelta(hours=settings.cooldown_hours),
+        top_terms=settings.top_terms,
+    )
+
+
+# Cases whose duplicate-index rows are no longer candidates once old enough.
+_DONE_STATES = (CaseState.CLOSED.value, CaseState.CANCELLED.value, CaseState.MERGED.value)
+
+
+async def run_hotspots(app: App) -> int:
+    """One hotspot pass: alert new spikes once, then prune index rows no longer needed (older
+    than the hotspot history and the duplicate look-back). Returns the alerts sent."""
+    settings = app.settings.hotspots
+    policy = hotspot_policy(settings)
+    now = app.deps.clock.now()
+    async with app.sessionmaker() as session, session.begin():
+        alerted = await alert_hotspots(session, app.deps, policy, now)
+    keep = max(
+        timedelta(weeks=settings.baseline_weeks) + policy.window,
+        timedelta(days=app.settings.duplicates.closed_days),
+    )
+    async with app.sessionmaker() as session, session.begin():
+        await prune_index(session=session, done_states=_DONE_STATES, before=now - keep * 2)
+    return len(alerted)
+
+
 def build_sweep(app: App) -> Sweep:
     scheduler = app.settings.scheduler
     return Sweep(app.deps, periodic_schedule(scheduler), batch_size=scheduler.sweep_batch_size)
@@ -62,7 +97,7 @@ def build_outbox_sender(app: App) -> OutboxSender:
 
 
 class Jobs:
-    """The process's scheduler and its jobs (four, five with the router retrain)."""
+    """The process's scheduler and its jobs."""
 
     def __init__(self, app: App, *, sweep: Sweep, sender: OutboxSender) -> None:
         self.app = app
@@ -120,12 +155,24 @@ class Jobs:
                 max_instances=1,
                 coalesce=True,
             )
+        if self.app.settings.hotspots.enabled:
+            self.scheduler.add_job(
+                self._guard("hotspots", self._hotspots),
+                "interval",
+                minutes=self.app.settings.hotspots.interval_minutes,
+                id="hotspots",
+                max_instances=1,
+                coalesce=True,
+            )
         self.scheduler.start()
         log.info("scheduler started: %s", ", ".join(job.id for job in self.scheduler.get_jobs()))
 
     async def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+
+    async def _hotspots(self) -> object:
+        return await run_hotspots(self.app)
 
     async def _digest(self) -> object:
         now = self.app.deps.clock.now()

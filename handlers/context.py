@@ -11,6 +11,7 @@ from handlers.policy.clock import Clock
 from handlers.policy.sla import SlaSettings
 from handlers.policy.workcalendar import WorkCalendar
 from handlers.texts import Texts
+from nlp.duplicates import DuplicateDetector
 from nlp.kb import KnowledgeBase
 from nlp.router import Router
 from storage.replies import ReplyJournal
@@ -49,6 +50,8 @@ class CoreDeps:
     knowledge: KnowledgeBase | None = None
     # issue 9: channels whose case-number replies are kept in the outbox with the case.
     reply_journal: ReplyJournal = field(default_factory=ReplyJournal)
+    # Duplicate candidates on filing (并单, issue 13); None turns detection off.
+    duplicates: DuplicateDetector | None = None
 
     @property
     def zone(self) -> ZoneInfo:

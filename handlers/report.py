@@ -20,6 +20,10 @@ Definitions (all per unit and in total; a case counts for the unit that holds it
   case reopened once and rated twice contributes two ratings.
 * average time to sign: dispatch → first 签收; to close: 受理 → first 办结; both in office
   hours on the working-day calendar.
+* 诉求 (filings) and 工单 (cases after 并单, issue 13): every filing is a 诉求 and counts in
+  `received`; a filing merged into another case (it has a parent) is not a 工单 of its own.
+  Merged filings are counted under the unit holding their parent, and each one's own 回访 and
+  rating count like any case's (every resident who reported is asked).
 """
 
 from __future__ import annotations
@@ -51,7 +55,8 @@ class UnitFigures:
     """The counts behind one line of the report; the rates are derived from them."""
 
     unit: str | None
-    received: int = 0
+    received: int = 0  # 诉求: every filing
+    merged: int = 0  # filings merged into another case (并单)
     closed: int = 0
     in_progress: int = 0
     on_time: int = 0
@@ -64,6 +69,11 @@ class UnitFigures:
     unrated: int = 0
     sign_hours: list[float] = field(default_factory=list)
     close_hours: list[float] = field(default_factory=list)
+
+    @property
+    def work_orders(self) -> int:
+        """工单: the filings that are cases of their own after merging."""
+        return self.received - self.merged
 
     @property
     def closure_rate(self) -> float | None:
@@ -92,6 +102,7 @@ class UnitFigures:
     def absorb(self, other: UnitFigures) -> None:
         for name in (
             "received",
+            "merged",
             "closed",
             "in_progress",
             "on_time",
@@ -111,6 +122,8 @@ class UnitFigures:
         data = asdict(self)
         data.pop("sign_hours")
         data.pop("close_hours")
+        data["filings"] = self.received
+        data["work_orders"] = self.work_orders
         for name in ("closure_rate", "on_time_rate", "resolved_rate", "satisfaction_rate"):
             value = getattr(self, name)
             data[name] = round(value, 4) if value is not None else None
@@ -162,6 +175,7 @@ def _case_figures(
 ) -> None:
     seen = [e for e in events if e.at < cutoff]
     figures.received += 1
+    figures.merged += case.parent_id is not None
     state: str | None = None
     dispatched = accepted = resolved = None
     for event in seen:
@@ -279,4 +293,13 @@ def format_report(report: Report, texts: Texts, *, zone: Any = None) -> str:
     lines += [line(f.unit or texts("report.no_unit"), f) for f in report.units]
     if report.unit is None:
         lines.append(line(texts("report.total"), report.total))
+    shown = report.total
+    lines.append(
+        texts(
+            "report.filings",
+            filings=shown.received,
+            work_orders=shown.work_orders,
+            merged=shown.merged,
+        )
+    )
     return "\n".join(lines)

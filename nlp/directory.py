@@ -22,6 +22,14 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data" / "anning"
 # Keyword weights by list name in taxonomy.toml.
 KEYWORD_WEIGHTS: Mapping[str, float] = {"strong": 3.0, "normal": 2.0, "weak": 1.0}
 _PLACE_KINDS = ("communities", "villages", "roads", "landmarks", "estates")
+# The kind one place of a list is ("communities" is not "communitie").
+_SINGULAR = {
+    "communities": "community",
+    "villages": "village",
+    "roads": "road",
+    "landmarks": "landmark",
+    "estates": "estate",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +230,7 @@ def _load_places(data_dir: Path, subdistricts: set[str]) -> list[Place]:
                     path, f"{section}.{kind}", f"unknown list; use one of {', '.join(_PLACE_KINDS)}"
                 )
             for name in _strs(path, f"{section}.{kind}", names):
-                places.append(Place(name=name, kind=kind.rstrip("s"), subdistrict=owner))
+                places.append(Place(name=name, kind=_SINGULAR[kind], subdistrict=owner))
     return places
 
 

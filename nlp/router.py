@@ -319,6 +319,38 @@ class Router:
             return None
         return best[1]
 
+    def places_in(self, text: str) -> list[PlaceMatch]:
+        """Every gazetteer place the text names, in text order (duplicate detection keys on all
+        of them, not only the one routing picked)."""
+        found: list[PlaceMatch] = []
+        for term in self._analyse(text).terms:
+            place = self._places.get(term)
+            # "安宁区" names the whole district: it places nothing.
+            if place is None or (place.subdistrict is None and place.name in self._dir.name):
+                continue
+            found.append(PlaceMatch(place.name, place.subdistrict, place.kind))
+        return found
+
+    def is_place(self, term: str) -> bool:
+        """Whether `term` (normalised) names a place or a subdistrict."""
+        return term in self._places
+
+    def is_keyword(self, term: str) -> bool:
+        """Whether `term` is a taxonomy keyword (it names a matter)."""
+        return term in self._term_index
+
+    def segment(self, text: str) -> list[str]:
+        """The project's jieba cut of the normalised text, with every keyword and place whole."""
+        return self._segmenter.cut(normalise(text))
+
+    def unit_for_subcategory(self, subcategory: str, subdistrict: str | None) -> str | None:
+        """The unit the catalogue gives a second-level category (at `subdistrict` if
+        territorial); None when unknown or when a territorial category has no subdistrict."""
+        index = self._cat_by_sub.get(subcategory)
+        if index is None:
+            return None
+        return self._unit_for(self._cats[index], subdistrict)[0]
+
     def resolve_subdistrict(self, name: str | None) -> str | None:
         """A subdistrict name from a name, alias or any place in it (None if unknown)."""
         if not name:

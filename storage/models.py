@@ -208,6 +208,9 @@ class Case(Base):
     satisfaction: Mapped[str | None] = mapped_column(String(16))
     # Until when the resident's next plain text is taken as a comment on the rating.
     comment_open_until: Mapped[datetime | None]
+    # 并单 (issue 13): the case this one was merged into (state "merged"), kept after the merged
+    # case is resolved with its parent so reports and the 台账 can show the family.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
 
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", lazy="raise"
@@ -233,6 +236,55 @@ class CaseEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     case: Mapped[Case] = relationship(back_populates="events", lazy="raise")
+
+
+class DuplicateKey(Base):
+    """The duplicate index (issue 13): a filed case under each of its place keys, with the terms
+    the detector compares, so finding candidates is an index range, not a scan of open cases.
+
+    `place_key`: "sd:<subdistrict>", "roads:<name>", "communities:<name>" …, "geo:<row>:<col>".
+    `features` are the detector's weighted terms; `places`, `numbers` and the point complete the
+    fingerprint. Rows of cases closed long ago are pruned by the hotspot job.
+    """
+
+    __tablename__ = "duplicate_keys"
+    __table_args__ = (
+        Index("ix_duplicate_keys_lookup", "subcategory", "place_key", "created_at"),
+        Index("ix_duplicate_keys_recent", "created_at"),
+    )
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    place_key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    subcategory: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    features: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    places: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    numbers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    recurrence: Mapped[bool] = mapped_column(Boolean, default=False)
+    subdistrict: Mapped[str | None] = mapped_column(String(64))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+
+
+class HotspotAlert(Base):
+    """A spike (热点) already announced: one row per cell and period, so neither a second run
+    nor a second instance alerts again (the insert is the claim)."""
+
+    __tablename__ = "hotspot_alerts"
+    __table_args__ = (
+        UniqueConstraint("subcategory", "place_key", "period", name="uq_hotspot_cell_period"),
+        Index("ix_hotspot_alerts_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subcategory: Mapped[str] = mapped_column(String(64))
+    place_key: Mapped[str] = mapped_column(String(96))
+    period: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer)
+    baseline: Mapped[float] = mapped_column(Float)
+    case_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    terms: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 class CaseCounter(Base):

@@ -68,7 +68,12 @@ async def _counts(url: str, router: Router) -> tuple[dict[str, int], int]:
                 .group_by(Resident.external_id)
             )
             per_user = {user: int(n) for user, n in rows.all()}
-            drafts = (await session.execute(select(func.count()).select_from(Draft))).scalar_one()
+            # Only finished dialogs stay: each keeps its number to answer a repeated 提交.
+            drafts = (
+                await session.execute(
+                    select(func.count()).select_from(Draft).where(Draft.step != "intake:filed")
+                )
+            ).scalar_one()
         return per_user, int(drafts)
     finally:
         await app.close()

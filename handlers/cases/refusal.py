@@ -24,6 +24,7 @@ class RefusalCode(StrEnum):
     ALREADY_RATED = "already_rated"
     UNKNOWN_UNIT = "unknown_unit"
     BAD_INPUT = "bad_input"
+    NOT_MERGEABLE = "not_mergeable"  # 不能并单: the same case, a merged or finished one
 
 
 class Refusal(Exception):

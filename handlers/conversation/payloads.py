@@ -15,6 +15,9 @@ Grammar (fields separated by ":"; ids and versions are decimal):
                                         share:y|n, submit, edit, cancel, back, kb:y|n|h)
     t:<type>                            request type; e:<target> edit target; cat:<n>|cat:none
     fb:r:<case_id>:<y|n> | fb:s:<case_id>:<sat|basic|dis>   callback answers (回访)
+    m:mg:<case_id>:<parent_id>:<version>   并单: merge the case into the parent (issue 13)
+    m:nd:<case_id>:<other_id>           不是重复: the suggested pair is not a duplicate
+    m:um:<case_id>:<version>            拆单: undo a merge
 
 One grammar, one parser: every surface builds payloads with `build` and reads them with `parse`.
 
@@ -38,6 +41,7 @@ TYPE = "t"
 EDIT = "e"
 CATEGORY = "cat"
 FEEDBACK = "fb"
+MERGE = "m"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +83,15 @@ def unit_key(name: str) -> str:
     a button cannot assign the case to a different unit.
     """
     return hashlib.sha256(name.encode()).hexdigest()[:6]
+
+
+def merge_action(case_id: int, parent_id: int, version: int) -> str:
+    return build(MERGE, "mg", case_id, parent_id, version)
+
+
+def dismiss_action(case_id: int, other_id: int) -> str:
+    return build(MERGE, "nd", case_id, other_id)
+
+
+def unmerge_action(case_id: int, version: int) -> str:
+    return build(MERGE, "um", case_id, version)

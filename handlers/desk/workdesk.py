@@ -18,6 +18,7 @@ from handlers.conversation.turn import Turn
 from handlers.desk.deskviews import DeskViews
 from handlers.desk.dispatchdesk import DispatchDesk
 from handlers.desk.enrolment import Enrolment, in_group
+from handlers.desk.mergedesk import MergeDesk
 from handlers.desk.supervisordesk import SupervisorDesk
 from handlers.desk.unitdesk import CARD_ACTIONS, UnitDesk
 from handlers.errors import Refused, UserError
@@ -28,7 +29,7 @@ from storage.staff import UNIT_ROLES
 
 log = logging.getLogger(__name__)
 
-_DESK_PREFIXES = frozenset({p.STAFF, p.DISPATCHER, p.SUPERVISOR})
+_DESK_PREFIXES = frozenset({p.STAFF, p.DISPATCHER, p.SUPERVISOR, p.MERGE})
 # Commands only people of these roles may use.
 _ROLE_COMMANDS = {
     "cases": UNIT_ROLES,
@@ -46,6 +47,7 @@ class WorkDesk:
         self.dispatch = DispatchDesk(deps)
         self.supervise = SupervisorDesk(deps)
         self.views = DeskViews(deps)
+        self.merging = MergeDesk(deps)
 
     async def handle(self, turn: Turn, member: StaffMember | None) -> bool:
         """Handle the message if it belongs to the desk; False hands it to the resident side.
@@ -104,6 +106,8 @@ class WorkDesk:
                 await self.dispatch.press(turn, member, parsed)
             elif parsed.prefix == p.SUPERVISOR:
                 await self.supervise.press(turn, member, parsed)
+            elif parsed.prefix == p.MERGE:
+                await self.merging.press(turn, member, parsed)
             elif parsed.prefix == p.STAFF and draft is not None:
                 await self.unit.resume(turn, member, draft.step, draft.data)
             else:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.cases import notify
 from handlers.context import CoreDeps
 from handlers.conversation.messages import Outbound
+from handlers.followup.hotspots import hotspot_lines, week_terms
 from handlers.followup.timers import HANDLE_STATES, SIGN_STATES
 from handlers.policy.lifecycle import CaseState
 from storage.dialect import insert
@@ -145,6 +146,8 @@ class Periodic:
                 dead=dead,
             )
         ]
+        # 热点 of the last day (issue 13), right after the counts.
+        lines += await hotspot_lines(session, self.deps, since=since, until=now)
         lines += [
             self.t(
                 "fu.digest.dead_line",
@@ -179,6 +182,7 @@ class Periodic:
             text = "\n".join(lines)
         else:
             text = self.t("fu.bulletin.none", week=week)
+        text += "\n" + await self._hotspot_section(session, now, week)
         return await notify.tell(
             session=session,
             kind="fu:bulletin",
@@ -188,6 +192,14 @@ class Periodic:
             message=Outbound(text),
             now=now,
         )
+
+    async def _hotspot_section(self, session: AsyncSession, now: datetime, week: str) -> str:
+        """本周热点: the week's spikes and its commonest words (jieba, stop words removed)."""
+        since = now - timedelta(days=7)
+        terms = await week_terms(session, self.deps, since=since, until=now)
+        lines = [self.t("hot.bulletin", week=week, terms="、".join(terms) or "-")]
+        lines += (await hotspot_lines(session, self.deps, since=since, until=now))[1:]
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,20 +14,30 @@ class CaseState(StrEnum):
     REOPENED = "reopened"  # 重办
     CLOSED = "closed"  # 已归档
     CANCELLED = "cancelled"  # 已撤销
+    # 已并单 (issue 13): merged into its parent case (Case.parent_id); it is resolved with the
+    # parent (then gets its own 回访), or unmerged back to a unit or the dispatchers.
+    MERGED = "merged"
 
 
 # Which state may follow which; anything else is refused by the workflow code.
 TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
-    CaseState.SUBMITTED: frozenset({CaseState.DISPATCHED, CaseState.PENDING_DISPATCH}),
-    CaseState.PENDING_DISPATCH: frozenset({CaseState.DISPATCHED, CaseState.CANCELLED}),
-    CaseState.DISPATCHED: frozenset(
-        {CaseState.ACCEPTED, CaseState.PENDING_DISPATCH, CaseState.CANCELLED}
+    CaseState.SUBMITTED: frozenset(
+        {CaseState.DISPATCHED, CaseState.PENDING_DISPATCH, CaseState.MERGED}
     ),
-    CaseState.ACCEPTED: frozenset({CaseState.RESOLVED}),
+    CaseState.PENDING_DISPATCH: frozenset(
+        {CaseState.DISPATCHED, CaseState.CANCELLED, CaseState.MERGED}
+    ),
+    CaseState.DISPATCHED: frozenset(
+        {CaseState.ACCEPTED, CaseState.PENDING_DISPATCH, CaseState.CANCELLED, CaseState.MERGED}
+    ),
+    CaseState.ACCEPTED: frozenset({CaseState.RESOLVED, CaseState.MERGED}),
     CaseState.RESOLVED: frozenset({CaseState.CLOSED, CaseState.REOPENED}),
-    CaseState.REOPENED: frozenset({CaseState.ACCEPTED, CaseState.RESOLVED}),
+    CaseState.REOPENED: frozenset({CaseState.ACCEPTED, CaseState.RESOLVED, CaseState.MERGED}),
     CaseState.CLOSED: frozenset(),
     CaseState.CANCELLED: frozenset(),
+    CaseState.MERGED: frozenset(
+        {CaseState.RESOLVED, CaseState.DISPATCHED, CaseState.PENDING_DISPATCH}
+    ),
 }
 
 OPEN_STATES: frozenset[CaseState] = frozenset(

@@ -348,7 +348,13 @@ class Intake:
             )
         kind = self.t(f"type.{state.request_type}")
         buttons = [resident_buttons(ctx, case)]
-        if case.unit_name:
+        parent = await turn.session.get(Case, case.parent_id) if case.parent_id else None
+        if parent is not None:
+            # Merged at filing (并单): the matter is already someone's case at a unit.
+            turn.say(
+                self.t("submitted_merged", type=kind, number=case.number, parent=parent.number)
+            )
+        elif case.unit_name:
             turn.say(
                 self.t("submitted", type=kind, number=case.number, unit=case.unit_name), buttons
             )

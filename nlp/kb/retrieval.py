@@ -7,6 +7,7 @@ weak ones. Below `min_score` nothing is answered: a wrong answer is worse than a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +21,9 @@ from nlp.directory import DEFAULT_DATA_DIR, load_directory
 from nlp.kb.entries import Entry, entry_files, load_entries, load_synonyms
 from nlp.kb.terms import TermCutter, is_sound
 from nlp.segment import Segmenter
+
+# bm25s sets its own logger to DEBUG at import; its index-building chatter is not ours to show.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # An answer needs both: a BM25 score of at least DEFAULT_MIN_SCORE, and the best phrasing must
 # share at least DEFAULT_MIN_COVERAGE of the question's sound bigrams. The score says the shared

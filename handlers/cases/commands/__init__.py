@@ -12,6 +12,7 @@ from handlers.cases.actor import SYSTEM, Actor, ActorKind
 from handlers.cases.commands.context import CommandContext
 from handlers.cases.commands.dispatch import assign
 from handlers.cases.commands.filing import NewCase, file_case
+from handlers.cases.commands.merge import dismiss_duplicate, merge, unmerge
 from handlers.cases.commands.resident import add_info, answer_resolved, comment, rate, withdraw
 from handlers.cases.commands.supervisor import decide_extension
 from handlers.cases.commands.system import (
@@ -49,9 +50,11 @@ __all__ = [
     "close",
     "comment",
     "decide_extension",
+    "dismiss_duplicate",
     "file_case",
     "may",
     "may_extend",
+    "merge",
     "rate",
     "record_timer",
     "reopen",
@@ -61,5 +64,6 @@ __all__ = [
     "return_case",
     "sign",
     "to_review",
+    "unmerge",
     "withdraw",
 ]

@@ -9,6 +9,13 @@ from typing import Any
 
 from handlers.cases.actor import Actor, ActorKind
 from handlers.cases.commands.context import CommandContext
+from handlers.cases.commands.duplicates import (
+    Candidate,
+    automatic_parent,
+    find_duplicates,
+    merge_automatically,
+    suggest_duplicates,
+)
 from handlers.cases.commands.guards import require_kind
 from handlers.cases.commands.routing import dispatch_to, queue_for_dispatch
 from handlers.policy.lifecycle import CaseState
@@ -43,7 +50,10 @@ class NewCase:
 async def file_case(ctx: CommandContext, actor: Actor, filing: NewCase) -> Case:
     """Create the case and its first events in the caller's transaction, and route it.
 
-    The caller shows the number only after its transaction commits (design.md §2).
+    A near-certain duplicate of an open case is merged into it instead (state `merged`,
+    `parent_id` set: the caller's receipt says so); a likely one is routed as usual and shown to
+    the dispatchers and the unit as 可能重复. The caller shows the number only after its
+    transaction commits (design.md §2).
     """
     require_kind(actor, {ActorKind.RESIDENT, ActorKind.API}, "filing")
     session, now = ctx.session, ctx.now
@@ -94,6 +104,16 @@ async def file_case(ctx: CommandContext, actor: Actor, filing: NewCase) -> Case:
     )
     routing = {"confidence": decision.get("confidence"), "matched": decision.get("matched", [])}
     system = Actor(ActorKind.SYSTEM)
+    found: list[Candidate] = []
+    if ctx.deps.duplicates is not None and case.subcategory:
+        # Before dispatch: a near-certain duplicate never reaches a unit as a case of its own.
+        await session.flush()
+        found = await find_duplicates(ctx, case)
+        parent = automatic_parent(case, found)
+        if parent is not None:
+            await merge_automatically(ctx, case, parent)
+            log.info("case %s filed and merged into %s", number, parent.case.number)
+            return case
     if unit:
         # The receipt names the unit, so dispatch need not tell the resident again.
         await dispatch_to(
@@ -114,5 +134,6 @@ async def file_case(ctx: CommandContext, actor: Actor, filing: NewCase) -> Case:
             data=routing,
         )
         await queue_for_dispatch(ctx, case)
+    await suggest_duplicates(ctx, case, found)
     log.info("case %s filed: unit=%s state=%s", number, unit, case.state)
     return case

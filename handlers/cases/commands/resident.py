@@ -9,6 +9,7 @@ from handlers.cases import notify
 from handlers.cases.actor import Actor
 from handlers.cases.commands.context import CommandContext
 from handlers.cases.commands.guards import clean, require_state, require_version, residents_case
+from handlers.cases.commands.merge import release_children
 from handlers.cases.commands.system import close, reopen, to_review
 from handlers.cases.refusal import Refusal, RefusalCode
 from handlers.conversation.messages import Outbound
@@ -17,7 +18,9 @@ from handlers.policy.sla import reopen_goes_to_supervisor
 from handlers.validation import mask_personal_data
 from storage.models import Case, CaseEvent
 
-AT_UNIT = frozenset({CaseState.DISPATCHED, CaseState.ACCEPTED, CaseState.REOPENED})
+AT_UNIT = frozenset(
+    {CaseState.DISPATCHED, CaseState.ACCEPTED, CaseState.REOPENED, CaseState.MERGED}
+)
 WITHDRAWABLE = frozenset({CaseState.PENDING_DISPATCH, CaseState.DISPATCHED})
 SATISFIED_VALUES = frozenset({"satisfied", "basic"})
 SATISFACTION_VALUES = frozenset({"satisfied", "basic", "dissatisfied"})
@@ -30,7 +33,8 @@ async def add_info(ctx: CommandContext, actor: Actor, case_id: int, *, text: str
     """补充: the resident's words go to the unit, relayed by the bot (never who wrote them)."""
     text = clean(text, max_chars=MAX_TEXT)
     case = await residents_case(ctx, actor, case_id)
-    require_state(case, OPEN_STATES)
+    # A merged resident's words go to the unit working the parent (并单, issue 13).
+    require_state(case, OPEN_STATES | {CaseState.MERGED})
     event = await ctx.record(
         case=case,
         actor=actor,
@@ -68,6 +72,7 @@ async def withdraw(
         data={"unit": unit},
     )
     case.sign_deadline = case.handle_deadline = case.return_deadline = None
+    await release_children(ctx, case)
     if unit is not None:
         await ctx.tell(
             kind=notify.WITHDRAWN,

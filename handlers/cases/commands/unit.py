@@ -9,6 +9,7 @@ from handlers.cases import notify
 from handlers.cases.actor import Actor
 from handlers.cases.commands.context import CommandContext
 from handlers.cases.commands.guards import clean, unit_case
+from handlers.cases.commands.merge import relay_reply, resolve_children
 from handlers.cases.commands.routing import keep_example, queue_for_dispatch
 from handlers.cases.extensions import REQUESTED, ExtensionStatus, extension_status
 from handlers.cases.refusal import Refusal, RefusalCode
@@ -63,6 +64,7 @@ async def reply(
         buttons=((Button(ctx.t("btn.add_info"), p.build(p.RESIDENT, "add", case.id)),),),
     )
     await ctx.tell_resident(case, notify.event_stamp(event.id), message)
+    await relay_reply(ctx, case, event, text)
     return event
 
 
@@ -230,4 +232,5 @@ async def resolve(
             ctx.t("resident.resolved", number=case.number, result=result), photos=tuple(photos)
         ),
     )
+    await resolve_children(ctx, case, result=result)
     return case

@@ -1,7 +1,7 @@
 """web: accounts, sessions, login attempts
 
-Revision ID: 0007_web
-Revises: 0006_reliab_filing_key
+Revision ID: 0010_web
+Revises: 0009_merge
 Create Date: 2026-11-28 08:44:18.442292
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import storage.models
 
-revision: str = "0007_web"
-down_revision: str | None = "0006_reliab_filing_key"
+revision: str = "0010_web"
+down_revision: str | None = "0009_merge"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,209 @@
+"""Duplicate detection on filing with 100,000 open cases (PostgreSQL): the time it adds.
+
+Issue 13's target: a few milliseconds, through an index (the cost grows with the cases of one
+sub-category × place cell, not with the open cases). The cases are bulk-loaded with COPY, with
+their duplicate-index rows: texts from the labelled routing sets (their real sub-categories),
+spread over the 8 subdistricts and their gazetteer places. Each measured filing is a real
+`find_duplicates` call (index lookup, comparisons, index rows written) in a rolled-back
+transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import random
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from bench.common import fresh_database, percentile
+from bot.app import App, build_app
+from bot.config import Settings
+from handlers.cases.commands.context import CommandContext
+from handlers.cases.commands.duplicates import find_duplicates
+from handlers.policy.clock import FixedClock
+from nlp.duplicates import DuplicateDetector, Fingerprint
+from storage.duplicates import candidate_statement
+from storage.models import Case
+
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
+CASE_COLUMNS = (
+    "id", "number", "resident_id", "channel", "request_type", "urgency", "state", "unit_name",
+    "subcategory", "description", "photos", "anonymous", "share_identity", "routing", "version",
+    "reopen_count", "created_at", "updated_at",
+)  # fmt: skip
+KEY_COLUMNS = (
+    "case_id", "place_key", "subcategory", "created_at", "features", "places", "numbers",
+    "recurrence", "subdistrict", "latitude", "longitude",
+)  # fmt: skip
+
+
+def _texts() -> list[str]:
+    found: list[str] = []
+    for name in ("labelled.csv", "public_style.csv"):
+        with (DATA / name).open(encoding="utf-8", newline="") as fh:
+            found += [row["text"] for row in csv.DictReader(fh) if row.get("text")]
+    return found
+
+
+def _samples(app: App, detector: DuplicateDetector) -> list[tuple[str, str, Fingerprint]]:
+    """(text, sub-category, fingerprint without place) of every routable labelled text."""
+    samples = []
+    for line in _texts():
+        decision = app.router.route(line)
+        if decision.subcategory:
+            samples.append((line, decision.subcategory, detector.fingerprint(line)))
+    return samples
+
+
+def _places(app: App) -> dict[str, list[str]]:
+    by_subdistrict: dict[str, list[str]] = {}
+    for place in app.router.directory.places:
+        if place.subdistrict is not None:
+            by_subdistrict.setdefault(place.subdistrict, []).append(f"{place.kind}:{place.name}")
+    return by_subdistrict
+
+
+def _rows(
+    total: int, samples: list[tuple[str, str, Fingerprint]], places: dict[str, list[str]]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    rng = random.Random(13)
+    subdistricts = sorted(places)
+    cases: list[tuple[Any, ...]] = []
+    keys: list[tuple[Any, ...]] = []
+    for n in range(1, total + 1):
+        line, sub, fingerprint = samples[rng.randrange(len(samples))]
+        subdistrict = rng.choice(subdistricts)
+        place = rng.choice(places[subdistrict]) if rng.random() < 0.6 else None
+        created = NOW - timedelta(minutes=rng.randrange(60, 60 * 24 * 120))
+        cases.append(
+            (n, f"AN{n:012d}", 1, "telegram", "complaint", "normal", "dispatched", subdistrict,
+             sub, line, "[]", True, False, "{}", 2, 0, created, created)
+        )  # fmt: skip
+        features = json.dumps(fingerprint.features, ensure_ascii=False)
+        common = (sub, created, features, json.dumps([place] if place else []), "[]", False,
+                  subdistrict, None, None)  # fmt: skip
+        keys.append((n, f"sd:{subdistrict}", *common))
+        if place:
+            keys.append((n, place, *common))
+    return cases, keys
+
+
+async def _load(app: App, total: int, samples: Any, places: Any) -> float:
+    started = time.perf_counter()
+    cases, keys = _rows(total, samples, places)
+    async with app.engine.connect() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO residents (id, channel, external_id, reachable, created_at) "
+                "VALUES (1, 'telegram', '1', true, now())"
+            )
+        )
+        await conn.commit()
+        raw = await conn.get_raw_connection()
+        driver: Any = raw.driver_connection
+        await driver.copy_records_to_table("cases", records=cases, columns=list(CASE_COLUMNS))
+        await driver.copy_records_to_table(
+            "duplicate_keys", records=keys, columns=list(KEY_COLUMNS)
+        )
+        await driver.execute("SELECT setval('cases_id_seq', (SELECT max(id) FROM cases))")
+        await driver.execute("ANALYZE cases")
+        await driver.execute("ANALYZE duplicate_keys")
+        await conn.commit()
+    return time.perf_counter() - started
+
+
+async def _explain(app: App, sub: str) -> list[str]:
+    """EXPLAIN ANALYZE of the very statement filing runs."""
+    statement = candidate_statement(
+        subcategory=sub,
+        keys=["road:建宁路"],
+        area_keys=["sd:培黎街道"],
+        area_since=NOW - timedelta(days=14),
+        open_states=["submitted", "pending_dispatch", "dispatched", "accepted", "reopened"],
+        recent_states=["resolved", "closed"],
+        closed_since=NOW - timedelta(days=7),
+        exclude_case_id=0,
+    )
+    compiled = statement.compile(dialect=app.engine.dialect, compile_kwargs={"literal_binds": True})
+    async with app.engine.connect() as conn:
+        result = await conn.execute(text(f"EXPLAIN ANALYZE {compiled}"))
+        return [row[0] for row in result]
+
+
+async def _measure(app: App, samples: Any, places: Any, rounds: int) -> tuple[list[float], int]:
+    rng = random.Random(7)
+    timings: list[float] = []
+    jieba: list[float] = []
+    writes: list[float] = []
+    found = 0
+    for i in range(rounds):
+        line, sub, _ = samples[rng.randrange(len(samples))]
+        subdistrict = rng.choice(sorted(places))
+        async with app.sessionmaker() as session:
+            await session.begin()
+            case = Case(
+                number=f"BENCH{i:08d}", resident_id=1, channel="telegram",
+                request_type="complaint", urgency="normal", state="dispatched", version=2,
+                subcategory=sub, description=line, place_unit=subdistrict, routing={},
+                photos=[], created_at=NOW, updated_at=NOW,
+            )  # fmt: skip
+            session.add(case)
+            await session.flush()
+            ctx = CommandContext(session, app.deps, NOW)
+            assert app.deps.duplicates is not None
+            started = time.perf_counter()
+            app.deps.duplicates.fingerprint(line, subdistrict=subdistrict)
+            jieba.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            candidates = await find_duplicates(ctx, case)
+            found_at = time.perf_counter()
+            await session.flush()  # the index rows are written with the filing
+            timings.append((time.perf_counter() - started) * 1000)
+            writes.append((time.perf_counter() - found_at) * 1000)
+            found += len(candidates)
+            await session.rollback()
+    print(
+        f"   of which the text's fingerprint (jieba, places): p50 {statistics.median(jieba):.2f} ms"
+        f"; writing the index rows (flush): p50 {statistics.median(writes):.2f} ms"
+    )
+    return timings, found
+
+
+async def _main(quick: bool) -> None:
+    total, rounds = (20_000, 50) if quick else (100_000, 300)
+    async with fresh_database("postgres", "hotline_bench_dupes") as url:
+        settings = Settings.model_validate({"database": {"url": url}})
+        app = await build_app(settings, clock=FixedClock(NOW))
+        try:
+            assert app.deps.duplicates is not None
+            samples = _samples(app, app.deps.duplicates)
+            places = _places(app)
+            seconds = await _load(app, total, samples, places)
+            print(
+                f"   loaded {total:,} open cases and their index rows with COPY in {seconds:.1f} s"
+            )
+            sub = samples[0][1]
+            for line in await _explain(app, sub):
+                print(f"   plan: {line}")
+            timings, found = await _measure(app, samples, places, rounds)
+            print(
+                f"   detection per filing ({rounds} filings): "
+                f"p50 {statistics.median(timings):.2f} ms, "
+                f"mean {statistics.fmean(timings):.2f} ms, "
+                f"p99 {percentile(timings, 0.99):.2f} ms; "
+                f"{found / rounds:.1f} candidates flagged per filing (target: a few ms)"
+            )
+        finally:
+            await app.close()
+
+
+def run(quick: bool) -> None:
+    asyncio.run(_main(quick))

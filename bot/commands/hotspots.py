@@ -1,0 +1,87 @@
+"""`hotline hotspots [--from DATE] [--to DATE] [--json]`: the 热点 alerts of a period, the spikes
+the job would see at its end, and the period's commonest words (what the digest and the weekly
+通报 show)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from bot.app import App
+from bot.commands.common import run_with_app
+from bot.scheduler import hotspot_policy
+from handlers.followup.hotspots import find_hotspots, week_terms
+from storage.hotspots import alerts_between
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "hotspots", help="hotspot (热点) alerts, current spikes and the period's common words"
+    )
+    parser.add_argument(
+        "--from", dest="start", type=date.fromisoformat, help="first day (default: 7 days ago)"
+    )
+    parser.add_argument(
+        "--to", dest="end", type=date.fromisoformat, help="last day, included (default: today)"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=_hotspots)
+
+
+def _hotspots(args: argparse.Namespace) -> int:
+    async def body(app: App) -> int:
+        zone = app.deps.zone
+        now = app.deps.clock.now()
+        last: date = args.end or now.astimezone(zone).date()
+        first: date = args.start or last - timedelta(days=6)
+        if first > last:
+            print("hotline: --from is after --to", file=sys.stderr)
+            return 2
+        start = datetime.combine(first, time(0), zone)
+        end = min(datetime.combine(last + timedelta(days=1), time(0), zone), now)
+        policy = hotspot_policy(app.settings.hotspots)
+        async with app.sessionmaker() as session:
+            alerts = await alerts_between(session=session, since=start, until=end)
+            spikes = await find_hotspots(session, app.deps, policy, end)
+            terms = await week_terms(session, app.deps, since=start, until=end, n=policy.top_terms)
+        report: dict[str, Any] = {
+            "from": first.isoformat(),
+            "to": last.isoformat(),
+            "top_terms": terms,
+            "alerts": [
+                {
+                    "at": a.at.astimezone(zone).isoformat(timespec="minutes"),
+                    "subcategory": a.subcategory,
+                    "place": a.place_key.split(":", 1)[1],
+                    "count": a.count,
+                    "baseline": round(a.baseline, 2),
+                    "terms": a.terms,
+                    "cases": len(a.case_ids),
+                }
+                for a in alerts
+            ],
+            "spiking_now": [s.to_json() for s in spikes],
+        }
+        if args.json:
+            print(json.dumps(report, ensure_ascii=False, indent=2))
+            return 0
+        print(f"热点 {first} – {last}")
+        print(f"高频词: {'、'.join(terms) or '-'}")
+        print(f"预警 {len(alerts)} 次:")
+        for row in report["alerts"]:
+            print(
+                f"  {row['at']} {row['place']}「{row['subcategory']}」{row['count']} 件"
+                f"（往常约 {row['baseline']}）常见词: {'、'.join(row['terms']) or '-'}"
+            )
+        print(f"当前超出基线的格子 {len(spikes)} 个:")
+        for spot in spikes:
+            print(
+                f"  {spot.place}「{spot.subcategory}」{spot.count} 件（往常约 {spot.baseline:.1f}）"
+                f" {'、'.join(spot.numbers[:10])}"
+            )
+        return 0
+
+    return run_with_app(args, body, log_level="WARNING")

@@ -1,0 +1,190 @@
+"""Duplicate candidates on filing (issue 13): index the new case, look up the cases of its cell,
+merge a near-certain duplicate at once, or show the likely ones to people.
+
+Candidates come from the duplicate index by (sub-category, place key): the new case's road,
+community, village, estate or landmark, its subdistrict, and the 3 × 3 coordinate cells around
+its point. Open cases count, and those resolved or archived within `closed_days`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from handlers.cases import notify
+from handlers.cases.actor import SYSTEM
+from handlers.cases.commands.context import CommandContext
+from handlers.cases.commands.merge import merge
+from handlers.conversation import payloads as p
+from handlers.conversation.messages import Button, Outbound
+from handlers.policy.lifecycle import OPEN_STATES, CaseState
+from handlers.validation import mask_personal_data
+from nlp.duplicates import DuplicateDetector, Fingerprint, Verdict
+from storage.duplicates import IndexedCase, candidates, index_case
+from storage.models import Case
+
+# Resolved or archived cases still count for `closed_days`; merged and withdrawn ones never.
+_RECENT_STATES = (CaseState.RESOLVED.value, CaseState.CLOSED.value)
+_MAX_SUGGESTIONS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    case: IndexedCase
+    verdict: Verdict
+    similarity: float
+
+
+def _fingerprint_of(row: IndexedCase) -> Fingerprint:
+    return Fingerprint(
+        features=row.features,
+        places=row.places,
+        subdistrict=row.subdistrict,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        numbers=frozenset(row.numbers),
+        first_number=row.numbers[0] if row.numbers else None,
+        recurrence=row.recurrence,
+    )
+
+
+def fingerprint_case(detector: DuplicateDetector, case: Case) -> Fingerprint:
+    return detector.fingerprint(
+        case.description,
+        place_text=case.place_text,
+        subdistrict=case.place_unit or (case.routing or {}).get("subdistrict"),
+        latitude=case.latitude,
+        longitude=case.longitude,
+    )
+
+
+def _ordered_numbers(fingerprint: Fingerprint) -> list[str]:
+    """The numbered places with the one the report is about first (the index keeps order)."""
+    first = fingerprint.first_number
+    rest = sorted(fingerprint.numbers - {first} if first else fingerprint.numbers)
+    return [first, *rest] if first else rest
+
+
+async def find_duplicates(ctx: CommandContext, case: Case) -> list[Candidate]:
+    """Index the just-filed case (flushed, so it has an id) and rank its candidates, best first.
+
+    Returns [] when detection is off or the router gave no sub-category (no cell to look in).
+    """
+    detector = ctx.deps.duplicates
+    if detector is None or not case.subcategory:
+        return []
+    fingerprint = fingerprint_case(detector, case)
+    lookup = fingerprint.lookup_keys()
+    thresholds = detector.thresholds
+    rows = await candidates(
+        session=ctx.session,
+        subcategory=case.subcategory,
+        keys=[k for k in lookup if not k.startswith("sd:")],
+        area_keys=[k for k in lookup if k.startswith("sd:")],
+        area_since=ctx.now - timedelta(days=thresholds.area_days),
+        open_states=[s.value for s in OPEN_STATES],
+        recent_states=_RECENT_STATES,
+        closed_since=ctx.now - timedelta(days=thresholds.closed_days),
+        exclude_case_id=case.id,
+    )
+    index_case(
+        session=ctx.session,
+        case_id=case.id,
+        subcategory=case.subcategory,
+        keys=fingerprint.index_keys(),
+        created_at=ctx.now,
+        features=fingerprint.features,
+        places=fingerprint.places,
+        numbers=_ordered_numbers(fingerprint),
+        recurrence=fingerprint.recurrence,
+        subdistrict=fingerprint.subdistrict,
+        latitude=fingerprint.latitude,
+        longitude=fingerprint.longitude,
+    )
+    found: list[Candidate] = []
+    for row in rows:
+        verdict, score = detector.verdict(fingerprint, _fingerprint_of(row))
+        if verdict is not Verdict.NONE:
+            found.append(Candidate(row, verdict, score))
+    # Near-certain first, then by similarity; an open case before a finished one on a tie.
+    found.sort(
+        key=lambda c: (
+            c.verdict is not Verdict.AUTO,
+            -c.similarity,
+            CaseState(c.case.state) not in OPEN_STATES,
+        )
+    )
+    return found
+
+
+def automatic_parent(case: Case, found: list[Candidate]) -> Candidate | None:
+    """The case to merge into without asking: a near-certain match that is still open and was
+    filed by someone else (a resident writing again about their own case is chasing it or
+    adding to it; a person decides that)."""
+    for candidate in found:
+        if (
+            candidate.verdict is Verdict.AUTO
+            and CaseState(candidate.case.state) in OPEN_STATES
+            and candidate.case.resident_id != case.resident_id
+        ):
+            return candidate
+    return None
+
+
+async def merge_automatically(ctx: CommandContext, case: Case, parent: Candidate) -> Case:
+    """The system merges the new case; the filing surface tells the resident (its receipt)."""
+    return await merge(
+        ctx,
+        SYSTEM,
+        case.id,
+        parent.case.case_id,
+        version=case.version,
+        similarity=round(parent.similarity, 3),
+        tell_resident=False,
+    )
+
+
+async def suggest_duplicates(ctx: CommandContext, case: Case, found: list[Candidate]) -> None:
+    """可能重复: recorded on the case, and shown with 并单 / 不是重复 to the dispatchers and to
+    the unit holding the new case. Nothing is merged until a person presses 并单."""
+    shown = found[:_MAX_SUGGESTIONS]
+    if not shown:
+        return
+    event = await ctx.record(
+        case=case,
+        actor=SYSTEM,
+        action="duplicate_suggested",
+        data={
+            "candidates": [
+                {"case": c.case.case_id, "number": c.case.number, "similarity": c.similarity}
+                for c in shown
+            ]
+        },
+    )
+    recipients = await notify.dispatchers(ctx.session)
+    if case.unit_name:
+        recipients += await notify.unit_everyone(ctx.session, case.unit_name)
+    for candidate in shown:
+        other = await ctx.session.get(Case, candidate.case.case_id)
+        text = ctx.t(
+            "merge.suggest",
+            parent=candidate.case.number,
+            score=f"{candidate.similarity:.2f}",
+            number=case.number,
+            text=mask_personal_data(case.description),
+            state=ctx.t(f"state.{candidate.case.state}"),
+            other=mask_personal_data(other.description if other else ""),
+        )
+        buttons = (
+            Button(
+                ctx.t("btn.merge"), p.merge_action(case.id, candidate.case.case_id, case.version)
+            ),
+            Button(ctx.t("btn.not_duplicate"), p.dismiss_action(case.id, candidate.case.case_id)),
+        )
+        await ctx.tell(
+            kind="dupe",
+            case=case,
+            stamp=f"{notify.event_stamp(event.id)}:{candidate.case.case_id}",
+            recipients=recipients,
+            message=Outbound(text, (buttons,)),
+        )

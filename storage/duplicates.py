@@ -1,0 +1,218 @@
+"""The duplicate index (issue 13): write a filed case's keys, look candidates up by key, prune,
+and the merged children of a case for reports and the 台账 export.
+
+Candidates are read through `ix_duplicate_keys_lookup` (sub-category, place key): the rows of
+one cell, never the open cases at large. States are passed in, since storage knows no workflow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Case, DuplicateKey
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedCase:
+    """A candidate: the case's id, number, state, unit and the fingerprint it was filed with."""
+
+    case_id: int
+    number: str
+    state: str
+    unit_name: str | None
+    resident_id: int
+    features: dict[str, float]
+    places: frozenset[str]
+    numbers: tuple[str, ...]  # the first is the building the report is about
+    recurrence: bool
+    subdistrict: str | None
+    latitude: float | None
+    longitude: float | None
+
+
+def index_case(
+    *,
+    session: AsyncSession,
+    case_id: int,
+    subcategory: str,
+    keys: Collection[str],
+    created_at: datetime,
+    features: dict[str, float],
+    places: Collection[str],
+    numbers: Sequence[str],
+    recurrence: bool,
+    subdistrict: str | None,
+    latitude: float | None,
+    longitude: float | None,
+) -> None:
+    """One row per key, added to the caller's transaction (flushed with the case's events)."""
+    common: dict[str, Any] = {
+        "subcategory": subcategory,
+        "created_at": created_at,
+        "features": dict(features),
+        "places": sorted(places),
+        "numbers": list(numbers),
+        "recurrence": recurrence,
+        "subdistrict": subdistrict,
+        "latitude": latitude,
+        "longitude": longitude,
+    }
+    for key in sorted(set(keys)):
+        session.add(DuplicateKey(case_id=case_id, place_key=key, **common))
+
+
+def candidate_statement(
+    *,
+    subcategory: str,
+    keys: Collection[str],
+    area_keys: Collection[str],
+    area_since: datetime,
+    open_states: Collection[str],
+    recent_states: Collection[str],
+    closed_since: datetime,
+    exclude_case_id: int,
+    limit: int = 200,
+) -> Select[Any]:
+    """The look-up `candidates` runs (also shown by `make bench` with EXPLAIN)."""
+    still_relevant = or_(
+        Case.state.in_(list(open_states)),
+        and_(
+            Case.state.in_(list(recent_states)),
+            or_(Case.closed_at >= closed_since, Case.resolved_at >= closed_since),
+        ),
+    )
+    where_keys = or_(
+        DuplicateKey.place_key.in_(sorted(set(keys))),
+        and_(
+            DuplicateKey.place_key.in_(sorted(set(area_keys))),
+            DuplicateKey.created_at >= area_since,
+        ),
+    )
+    return (
+        # Columns, not ORM entities: no identity-map bookkeeping per row on every filing.
+        select(
+            DuplicateKey.case_id,
+            DuplicateKey.features,
+            DuplicateKey.places,
+            DuplicateKey.numbers,
+            DuplicateKey.recurrence,
+            DuplicateKey.subdistrict,
+            DuplicateKey.latitude,
+            DuplicateKey.longitude,
+            Case.number,
+            Case.state,
+            Case.unit_name,
+            Case.resident_id,
+        )
+        .join(Case, Case.id == DuplicateKey.case_id)
+        .where(
+            DuplicateKey.subcategory == subcategory,
+            where_keys,
+            DuplicateKey.case_id != exclude_case_id,
+            still_relevant,
+        )
+        .order_by(DuplicateKey.created_at.desc())
+        .limit(limit)
+    )
+
+
+async def candidates(
+    *,
+    session: AsyncSession,
+    subcategory: str,
+    keys: Collection[str],
+    area_keys: Collection[str],
+    area_since: datetime,
+    open_states: Collection[str],
+    recent_states: Collection[str],
+    closed_since: datetime,
+    exclude_case_id: int,
+    limit: int = 200,
+) -> list[IndexedCase]:
+    """Cases of `subcategory` filed under any of `keys` (a road, community … or coordinate
+    cell), or under any of `area_keys` (a subdistrict) since `area_since`, that are open, or in
+    `recent_states` and closed (or resolved) since `closed_since`; newest first, each once, at
+    most `limit` index rows. Every branch is a range of `ix_duplicate_keys_lookup`; the time
+    bound on the subdistrict keeps a crowded subdistrict cell cheap (a same-area suggestion
+    about a months-old case helps nobody; a same-road one still counts)."""
+    if not keys and not area_keys:
+        return []
+    statement = candidate_statement(
+        subcategory=subcategory,
+        keys=keys,
+        area_keys=area_keys,
+        area_since=area_since,
+        open_states=open_states,
+        recent_states=recent_states,
+        closed_since=closed_since,
+        exclude_case_id=exclude_case_id,
+        limit=limit,
+    )
+    seen: dict[int, IndexedCase] = {}
+    for row in (await session.execute(statement)).all():
+        if row.case_id in seen:
+            continue
+        seen[row.case_id] = IndexedCase(
+            case_id=row.case_id,
+            number=row.number,
+            state=row.state,
+            unit_name=row.unit_name,
+            resident_id=row.resident_id,
+            features=row.features or {},
+            places=frozenset(row.places or ()),
+            numbers=tuple(row.numbers or ()),
+            recurrence=row.recurrence,
+            subdistrict=row.subdistrict,
+            latitude=row.latitude,
+            longitude=row.longitude,
+        )
+    return list(seen.values())
+
+
+async def prune_index(
+    *, session: AsyncSession, done_states: Collection[str], before: datetime
+) -> int:
+    """Drop the keys of cases that are done (`done_states`) and were filed before `before`."""
+    done = select(Case.id).where(Case.state.in_(list(done_states)), Case.created_at < before)
+    result = await session.execute(
+        delete(DuplicateKey).where(DuplicateKey.created_at < before, DuplicateKey.case_id.in_(done))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def merged_children(
+    session: AsyncSession, case_ids: Collection[int]
+) -> dict[int, list[Case]]:
+    """For the 台账 export and reports: each given case's merged children (并入的诉求), oldest
+    first; cases without children are absent from the result."""
+    if not case_ids:
+        return {}
+    statement = (
+        select(Case)
+        .where(Case.parent_id.in_(sorted(set(case_ids))))
+        .order_by(Case.parent_id, Case.created_at, Case.id)
+    )
+    children: dict[int, list[Case]] = {}
+    for child in (await session.execute(statement)).scalars():
+        assert child.parent_id is not None
+        children.setdefault(child.parent_id, []).append(child)
+    return children
+
+
+async def children_in_state(
+    *, session: AsyncSession, parent_id: int, states: Collection[str]
+) -> Sequence[Case]:
+    """The parent's children in `states`, locked for update (the merge commands move them)."""
+    statement = (
+        select(Case)
+        .where(Case.parent_id == parent_id, Case.state.in_(list(states)))
+        .order_by(Case.id)
+        .with_for_update()
+    )
+    return (await session.execute(statement)).scalars().all()
