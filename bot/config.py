@@ -294,6 +294,7 @@ class WebSettings(_Table):
             return self.cookie_secure
         return self.base_url.startswith("https://")
 
+
 class DuplicateSettings(_Table):
     """Duplicate candidates on filing and 并单 (issue 13)."""
 

@@ -9,8 +9,8 @@ import logging
 from aiohttp import web
 
 from bot.web.access import viewer_of
-from bot.web.casework import ActionRefused, CaseWork
 from bot.web.context import deps_of
+from bot.web.deskcommands import ActionRefused, CaseWork
 from bot.web.pages.casepage import load_case, render_case
 from handlers.cases.commands import RefusalCode
 
