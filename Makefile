@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-## run: install, migrate and start the bot on the embedded default (SQLite in ./var, console)
+## run: install, migrate and start the bot on the embedded default (SQLite in ./var, console),
+## with the web workbench; prints its address and, on a fresh database, a first-login link
 run: $(STAMP)
 	$(BIN)/hotline db upgrade
+	$(BIN)/hotline web first-run
 	$(BIN)/hotline run
 
 ## browser: Debian's Chromium and a CJK font for the Playwright tests (Playwright's own browser

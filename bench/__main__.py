@@ -24,6 +24,7 @@ SECTIONS = (
     "duplicates",
     "fleet",
     "public",
+    "web",
 )
 
 

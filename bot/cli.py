@@ -31,6 +31,8 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "staff": ("bot.commands.staff", "unit staff, dispatchers and supervisors"),
     "wechat": ("bot.commands.wechat", "WeChat Official Account"),
     "api-key": ("bot.commands.apikey", "keys of Open311 GeoReport v2 clients"),
+    "web": ("bot.commands.web", "web workbench accounts (first login, set-up links)"),
+    "export": ("bot.commands.export", "the case ledger (台账) as Excel or CSV"),
 }
 
 

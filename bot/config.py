@@ -255,6 +255,46 @@ class SchedulerSettings(_Table):
     bulletin_time: time = time(9, 0)
 
 
+class WebSettings(_Table):
+    """The web workbench (issue 11): pages for dispatchers, unit staff and supervisors."""
+
+    enabled: bool = True
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # The address people open (behind a proxy, the proxy's); links printed by the CLI use it.
+    # None: http://<listen>:<port>.
+    public_url: str | None = None
+    # Keys the session-token hashes and the login form's CSRF cookie. Env HOTLINE_WEB_SECRET.
+    # None: a random key per process (sessions end when the process restarts).
+    secret: SecretStr | None = None
+    cookie_name: str = Field(default="hotline_session", pattern=r"^[A-Za-z0-9_\-]{1,64}$")
+    # None: Secure cookies exactly when public_url is https.
+    cookie_secure: bool | None = None
+    session_idle_minutes: int = Field(default=120, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
+    # Failed logins allowed per account name and per address within the window.
+    login_failures_per_account: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=20, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    setup_link_hours: int = Field(default=24, ge=1)
+    # How often the case list asks for new cases (htmx polling).
+    poll_seconds: int = Field(default=5, ge=1, le=300)
+    page_size: int = Field(default=50, ge=5, le=500)
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.listen in ("0.0.0.0", "::", "") else self.listen  # noqa: S104
+        return f"http://{host}:{self.port}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.base_url.startswith("https://")
+
+
 class DuplicateSettings(_Table):
     """Duplicate candidates on filing and 并单 (issue 13)."""
 
@@ -328,6 +368,7 @@ class Settings(_Table):
     sla: SlaSettings = SlaSettings()
     outbox: OutboxSettings = OutboxSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    web: WebSettings = WebSettings()
     duplicates: DuplicateSettings = DuplicateSettings()
     hotspots: HotspotSettings = HotspotSettings()
     open311: Open311Settings = Open311Settings()
@@ -355,6 +396,7 @@ _ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "HOTLINE_WECHAT_TOKEN": ("wechat", "token"),
     "HOTLINE_WECHAT_AES_KEY": ("wechat", "encoding_aes_key"),
     "HOTLINE_RESIDENT_WEB_SECRET": ("resident_web", "secret"),
+    "HOTLINE_WEB_SECRET": ("web", "secret"),
 }
 
 

@@ -421,6 +421,56 @@ class WeChatToken(Base):
     lease_until: Mapped[datetime | None]
 
 
+class WebAccount(Base):
+    """A staff member's login to the web workbench; the person is the `staff` record (one
+    person, one staff record, whether they work in chat, in the browser or both).
+
+    `setup_hash` is the SHA-256 of a one-time link that sets the password (first login, reset).
+    """
+
+    __tablename__ = "web_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), unique=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    setup_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    setup_expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    password_set_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in browser. Only a keyed hash of the cookie's token is stored."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("web_accounts.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginAttempt(Base):
+    """One try at the login form, kept a while for the per-account and per-address limits."""
+
+    __tablename__ = "web_login_attempts"
+    __table_args__ = (
+        Index("ix_web_login_attempts_login_at", "login", "at"),
+        Index("ix_web_login_attempts_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class KbQuery(Base):
     """A question the knowledge base was asked in a chat, what it showed and what came of it.
 

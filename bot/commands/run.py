@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from typing import Any, Protocol
 
 from bot.app import App
@@ -100,11 +101,38 @@ async def _until_stopped() -> None:
     await stop.wait()
 
 
+async def _start_web(app: App) -> _Channel | None:
+    """The web workbench in this event loop, beside the channels ([web] enabled)."""
+    if not app.settings.web.enabled:
+        return None
+    from bot.web.installers import INSTALLERS  # aiohttp-jinja2 and the pages only when on
+    from bot.web.server import WebInbox, WebServer
+
+    workbench = WebServer(app, installers=INSTALLERS)
+    try:
+        await workbench.start()
+    except OSError as exc:
+        # The chat channels keep serving residents; the operator sees why the pages are missing.
+        log.error("web workbench not started on %s: %s", workbench.url, exc)
+        await workbench.stop()
+        return None
+    app.senders.register(WebInbox())
+    # Printed, not logged: `make run` shows it to a newcomer at the console.
+    print(
+        f"web workbench: {workbench.url}/login  (first login: `hotline web admin-link` "
+        "prints a one-time link that sets the admin password)",
+        file=sys.stderr,
+        flush=True,
+    )
+    return workbench
+
+
 def _run(args: argparse.Namespace) -> int:
     async def body(app: App) -> int:
         channels = await _start_channels(app)
         if not channels or args.console:
             app.senders.register(ConsoleSender())
+        web = await _start_web(app)
         jobs = Jobs(app, sweep=build_sweep(app), sender=build_outbox_sender(app))
         jobs.start()
         try:
@@ -116,6 +144,8 @@ def _run(args: argparse.Namespace) -> int:
             await jobs.stop()
             for channel in reversed(channels):
                 await channel.stop()
+            if web is not None:
+                await web.stop()
         return 0
 
     return run_with_app(args, body, log_level="WARNING", conversations=True)

@@ -1,0 +1,64 @@
+"""`hotline export --from DATE --to DATE [--unit U] (--xlsx PATH | --csv PATH)`: the 台账."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+from typing import Any
+
+from bot.app import App
+from bot.commands.common import run_with_app
+from bot.web.ledgerfile import LedgerRange, write_csv, write_xlsx
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "export", help="the case ledger (台账) as Excel or CSV"
+    )
+    parser.add_argument(
+        "--from",
+        dest="start",
+        type=date.fromisoformat,
+        required=True,
+        help="first day of receipt (local date)",
+    )
+    parser.add_argument(
+        "--to", dest="end", type=date.fromisoformat, required=True, help="last day, included"
+    )
+    parser.add_argument("--unit", help="only this unit (exact directory name)")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--xlsx", type=Path, metavar="PATH", help="write an Excel workbook")
+    target.add_argument("--csv", type=Path, metavar="PATH", help="write CSV (UTF-8 with BOM)")
+    parser.set_defaults(func=_export)
+
+
+def _export(args: argparse.Namespace) -> int:
+    if args.start > args.end:
+        print("hotline: --from is after --to", file=sys.stderr)
+        return 2
+
+    async def body(app: App) -> int:
+        zone = app.deps.zone
+        wanted = LedgerRange(
+            start=datetime.combine(args.start, clock_time(0), zone),
+            end=datetime.combine(args.end + timedelta(days=1), clock_time(0), zone),
+            unit=args.unit,
+            now=app.deps.clock.now(),
+        )
+        started = time.perf_counter()
+        if args.xlsx is not None:
+            rows = await write_xlsx(app, wanted, args.xlsx)
+            path = args.xlsx
+        else:
+            with args.csv.open("w", encoding="utf-8-sig", newline="") as out:
+                rows = await write_csv(app, wanted, out)
+            path = args.csv
+        seconds = time.perf_counter() - started
+        print(f"{rows} cases written to {path} in {seconds:.1f} s", file=sys.stderr)
+        return 0
+
+    return run_with_app(args, body, log_level="WARNING")

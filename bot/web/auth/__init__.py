@@ -1,0 +1,1 @@
+"""Signing in to the workbench: passwords, sessions, CSRF, login limits."""

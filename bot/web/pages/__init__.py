@@ -1,0 +1,1 @@
+"""One module per page of the staff area (parse → query or case command → render)."""

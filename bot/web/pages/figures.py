@@ -1,0 +1,63 @@
+"""统计: per unit 受理 / 办结 / 在办 / 按期办结率 / 解决率 / 满意率 from `build_report` (the code
+behind `hotline report`), trends by day and week, top categories and subdistricts. The charts
+read their numbers from a JSON data block (no inline script: the CSP forbids it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bot.web.access import require, viewer_of
+from bot.web.context import deps_of
+from bot.web.pages.period import period_of
+from bot.web.render import render
+from handlers.report import build_report
+from handlers.trends import build_trends
+
+
+async def figures(request: web.Request) -> web.Response:
+    viewer = viewer_of(request)
+    require(request, viewer.supervises, "figures are for supervisors")
+    deps = deps_of(request)
+    period = period_of(request, deps)
+    unit = request.query.get("unit") or None
+    now = deps.core.clock.now()
+    async with deps.app.sessionmaker() as session:
+        report = await build_report(
+            session,
+            start=period.start,
+            end=period.end,
+            unit=unit,
+            now=now,
+            calendar=deps.core.calendar,
+        )
+        trends = await build_trends(
+            session, start=period.start, end=period.end, unit=unit, zone=deps.core.zone
+        )
+    charts: dict[str, Any] = {
+        "daily": {
+            "labels": trends.daily.labels,
+            "received": trends.daily.received,
+            "closed": trends.daily.closed,
+        },
+        "weekly": {
+            "labels": trends.weekly.labels,
+            "received": trends.weekly.received,
+            "closed": trends.weekly.closed,
+        },
+        "categories": [{"name": n, "value": v} for n, v in trends.categories],
+        "subdistricts": [{"name": n, "value": v} for n, v in trends.subdistricts],
+    }
+    return render(
+        request,
+        "figures.html",
+        {
+            "report": report,
+            "trends": trends,
+            "charts": charts,
+            "period": period,
+            "unit": unit,
+            "units": [u.name for u in deps.app.router.directory.units],
+        },
+    )
