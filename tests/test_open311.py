@@ -238,9 +238,14 @@ async def test_get_requests_limits_dates_and_statuses(app: App) -> None:
 
 async def test_get_requests_filters_by_status_code_and_id(app: App) -> None:
     """status, service_code and service_request_id (a comma list that overrides the rest) filter."""
+    # Three street lights on three roads: distinct matters, so none is merged into another.
     first = await file_case(app, user_id="r1")
-    second = await file_case(app, user_id="r2")
-    withdrawn = await file_case(app, user_id="r3")
+    second = await file_case(
+        app, "枣林路的路灯坏了一个多月了，晚上一片漆黑，走路很危险", user_id="r2"
+    )
+    withdrawn = await file_case(
+        app, "桃林路的路灯坏了一个多月了，晚上一片漆黑，走路很危险", user_id="r3"
+    )
     await Person(app, "r3").send(f"/withdraw {withdrawn}")
     lights = service_code("路灯照明")
     async with open311_client(app) as client:
@@ -400,7 +405,8 @@ async def test_pushes_to_an_api_client_do_not_wait_forever(app: App, router: Rou
 
 
 def test_every_internal_state_maps_to_open_or_closed_as_documented() -> None:
-    """Open states stay open; 已办结, 已归档 and 已撤销 are closed (as FixMyStreet counts fixed)."""
+    """Open states stay open; 已办结, 已归档, 已撤销 and 已并单 (merged into another request, as
+    FixMyStreet closes a duplicate) are closed (as FixMyStreet counts fixed)."""
     from bot.web.open311.present import status_of
 
     expected = {
@@ -412,6 +418,7 @@ def test_every_internal_state_maps_to_open_or_closed_as_documented() -> None:
         "resolved": "closed",
         "closed": "closed",
         "cancelled": "closed",
+        "merged": "closed",
     }
     assert {state.value: status_of(state.value) for state in CaseState} == expected
 
