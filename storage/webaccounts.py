@@ -18,6 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import LoginAttempt, StaffMember, WebAccount, WebSession
 
+# The channel of staff who work in the browser only: pushes to them are seen in the workbench.
+# Not "web": that is the residents' web chat (bot/web/residentchat), a channel of its own.
+DESK_CHANNEL = "desk"
+
 
 def hash_setup_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -93,9 +97,11 @@ async def login_taken(*, session: AsyncSession, login: str, staff_id: int) -> bo
 
 
 async def web_only_staff(*, session: AsyncSession, login: str) -> StaffMember | None:
-    """The staff record of someone who works in the browser only (channel "web"), if any."""
+    """The staff record of someone who works in the browser only (channel "desk"), if any."""
     result = await session.execute(
-        select(StaffMember).where(StaffMember.channel == "web", StaffMember.external_id == login)
+        select(StaffMember).where(
+            StaffMember.channel == DESK_CHANNEL, StaffMember.external_id == login
+        )
     )
     return result.scalar_one_or_none()
 

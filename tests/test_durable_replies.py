@@ -84,7 +84,7 @@ async def test_case_number_reply_is_journaled_with_the_case_and_settled(app: App
         if any(b.label == label for b in client.buttons()):
             await client.click(label)
     submit = Inbound(
-        channel="telegram", user_id="8", chat_id="8", message_id="900", choice="submit"
+        channel="telegram", user_id="8", chat_id="8", message_id="900", choice="i:submit"
     )
     delivered: list[str] = []
 

@@ -16,7 +16,13 @@ from bot.app import App
 from bot.commands.common import run_with_app
 from storage.models import StaffMember
 from storage.staff import CENTRE_UNIT, ROLES, enrol_staff, unit_exists
-from storage.webaccounts import issue_setup_link, list_accounts, login_taken, web_only_staff
+from storage.webaccounts import (
+    DESK_CHANNEL,
+    issue_setup_link,
+    list_accounts,
+    login_taken,
+    web_only_staff,
+)
 
 _LOGIN = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
 
@@ -65,7 +71,7 @@ async def _issue(app: App, member: StaffMember, login: str) -> str:
 async def _new_member(
     app: App, *, login: str, unit: str, role: str, name: str | None
 ) -> StaffMember | None:
-    """A staff record for someone who works in the browser only (channel "web")."""
+    """A staff record for someone who works in the browser only (channel "desk")."""
     async with app.sessionmaker() as session, session.begin():
         existing = await web_only_staff(session=session, login=login)
         owner = existing.id if existing is not None else -1
@@ -77,7 +83,7 @@ async def _new_member(
             return None
         return await enrol_staff(
             session=session,
-            channel="web",
+            channel=DESK_CHANNEL,
             external_id=login,
             unit=unit,
             role=role,

@@ -12,15 +12,16 @@ from bot.delivery import DeliveryResult
 from bot.web.app import Installer, create_web_app
 from bot.web.context import WebDeps
 from handlers.conversation.messages import Outbound
+from storage.webaccounts import DESK_CHANNEL
 
 log = logging.getLogger(__name__)
 
 
 class WebInbox:
     """The outbox sender for staff who work only in the browser (staff records on channel
-    "web"): their case cards are the queue and case pages, so a push to them is done at once."""
+    "desk"): their case cards are the queue and case pages, so a push to them is done at once."""
 
-    channel = "web"
+    channel = DESK_CHANNEL
 
     async def deliver(self, recipient: str, message: Outbound) -> DeliveryResult:
         log.debug("web: push to browser-only staff %s not sent (seen in the workbench)", recipient)
