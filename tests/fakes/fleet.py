@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 import time
@@ -24,7 +25,28 @@ from tests.fakes.telegram_api import FakeTelegramAPI
 ROOT = Path(__file__).resolve().parents[2]
 RECEIPT = "已受理，工单号："
 # A clear matter with a known road: the router places it without asking a category.
-DESCRIPTION = "建宁路上的路灯坏了一个多月了，晚上一片漆黑，老人孩子走路很危险"
+# Clear matters on known roads, different for neighbouring residents: identical reports would be
+# merged as duplicates (并单, issue 13) and answered with the merged receipt instead.
+DESCRIPTIONS = (
+    "建宁路上的路灯坏了一个多月了，晚上一片漆黑，老人孩子走路很危险",
+    "枣林路上的井盖丢了好几天了，晚上路过很危险",
+    "桃林路边的垃圾堆了一个星期没人清运，臭气熏天",
+    "银滩路社区的暖气一点都不热，家里才十几度，老人冻得受不了",
+    "福兴路的下水道堵了，污水漫到路面上",
+    "安宁西路有人在人行道上摆摊占道经营，行人走不过去",
+    "北滨河西路的路面塌了一个大坑，车辆经过很危险",
+    "万新路工地晚上十二点还在施工，噪音太大睡不着",
+)
+# Any answer that carries the resident's case number: the receipt, the merged receipt, and the
+# answer to a repeated 提交.
+NUMBER = re.compile(r"AN\d{8}-\d{4}")
+NUMBER_ANSWERS = (RECEIPT, "诉求编号", "已经提交，工单号")
+
+
+def description_for(user_id: int) -> str:
+    return DESCRIPTIONS[user_id % len(DESCRIPTIONS)]
+
+
 # The buttons a resident presses to get through intake, in order of preference.
 _PRESSES = ("t:complaint", "i:skip", "i:done", "i:anon", "i:submit")
 
@@ -116,7 +138,7 @@ class Caller:
     def _act(self, press: str | None) -> None:
         self._last = press
         if press is None:
-            self.api.send_text(self.user_id, DESCRIPTION)
+            self.api.send_text(self.user_id, description_for(self.user_id))
         else:
             self.api.press_button(self.user_id, press)
 
@@ -128,8 +150,10 @@ class Caller:
             new = await self._new_messages(deadline)
             self.steps.append(time.monotonic() - sent_at)
             for message in new:
-                if message.text and RECEIPT in message.text:
-                    self.number = message.text.split(RECEIPT, 1)[1][:15]
+                text = message.text or ""
+                found = NUMBER.search(text)
+                if found and any(answer in text for answer in NUMBER_ANSWERS):
+                    self.number = found.group(0)
             if self.number is not None:
                 break
             offered = [data for m in new for row in m.buttons for _, data in row]
