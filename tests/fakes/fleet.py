@@ -43,6 +43,10 @@ NUMBER = re.compile(r"AN\d{8}-\d{4}")
 NUMBER_ANSWERS = (RECEIPT, "诉求编号", "已经提交，工单号")
 
 
+# The core's apology when the database fails twice: it asks the person to send again.
+APOLOGY_START = "抱歉，系统暂时出了点问题"
+
+
 def description_for(user_id: int) -> str:
     return DESCRIPTIONS[user_id % len(DESCRIPTIONS)]
 
@@ -161,6 +165,11 @@ class Caller:
             if press is not None:
                 sent_at = time.monotonic()
                 self._act(press)
+            elif any(APOLOGY_START in (m.text or "") for m in new):
+                # "请稍后再发一次": a person does what they did again, once told to.
+                self.repeats += 1
+                sent_at = time.monotonic()
+                self._act(self._last)
         return self.number
 
     async def _new_messages(self, deadline: float) -> list[object]:
