@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +16,18 @@ from handlers.context import CoreDeps
 from handlers.conversation.messages import Outbound
 from handlers.texts import Texts
 from storage.models import Case, CaseEvent
+
+
+class Step(NamedTuple):
+    """One step in a case's timeline: who did it, what, and what it said (in words) and carried."""
+
+    actor: Actor
+    action: str
+    note: str | None = None
+    data: dict[str, Any] | None = None
+
+    def entry(self) -> Entry:
+        return Entry(self.actor.event_actor, self.action, self.note, self.data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,48 +50,21 @@ class CommandContext:
 
     # -- writes, in this context's transaction ----------------------------------------------
 
-    async def move(
-        self,
-        *,
-        case: Case,
-        to_state: str,
-        actor: Actor,
-        action: str,
-        note: str | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> CaseEvent:
+    async def move(self, case: Case, to_state: str, step: Step) -> CaseEvent:
         """A transition (state, version + 1, one event), flushed so the event has its id."""
-        entry = Entry(actor.event_actor, action, note, data)
-        event = events.change_state(self.session, case, to_state, self.now, entry)
+        event = events.change_state(self.session, case, to_state, self.now, step.entry())
         await self.session.flush()
         return event
 
-    async def record(
-        self,
-        *,
-        case: Case,
-        actor: Actor,
-        action: str,
-        note: str | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> CaseEvent:
+    async def record(self, case: Case, step: Step) -> CaseEvent:
         """An event that leaves the state alone (a reply, added information), flushed."""
-        event = self.log(case=case, actor=actor, action=action, note=note, data=data)
+        event = self.log(case, step)
         await self.session.flush()
         return event
 
-    def log(
-        self,
-        *,
-        case: Case,
-        actor: Actor,
-        action: str,
-        note: str | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> CaseEvent:
+    def log(self, case: Case, step: Step) -> CaseEvent:
         """An event that leaves the state alone, written with the transaction's next flush."""
-        entry = Entry(actor.event_actor, action, note, data)
-        return events.note(self.session, case, self.now, entry)
+        return events.note(self.session, case, self.now, step.entry())
 
     async def tell(
         self,

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from handlers.cases import notify
 from handlers.cases.actor import SYSTEM
-from handlers.cases.commands.context import CommandContext
+from handlers.cases.commands.context import CommandContext, Step
 from handlers.cases.commands.merge import merge
 from handlers.conversation import payloads as p
 from handlers.conversation.messages import Button, Outbound
@@ -151,15 +151,17 @@ async def suggest_duplicates(ctx: CommandContext, case: Case, found: list[Candid
     if not shown:
         return
     event = await ctx.record(
-        case=case,
-        actor=SYSTEM,
-        action="duplicate_suggested",
-        data={
-            "candidates": [
-                {"case": c.case.case_id, "number": c.case.number, "similarity": c.similarity}
-                for c in shown
-            ]
-        },
+        case,
+        Step(
+            SYSTEM,
+            "duplicate_suggested",
+            data={
+                "candidates": [
+                    {"case": c.case.case_id, "number": c.case.number, "similarity": c.similarity}
+                    for c in shown
+                ]
+            },
+        ),
     )
     recipients = await notify.dispatchers(ctx.session)
     if case.unit_name:

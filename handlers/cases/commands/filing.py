@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handlers.cases.actor import Actor, ActorKind
-from handlers.cases.commands.context import CommandContext
+from handlers.cases.commands.context import CommandContext, Step
 from handlers.cases.commands.duplicates import (
     Candidate,
     automatic_parent,
@@ -127,11 +127,7 @@ async def file_case(ctx: CommandContext, actor: Actor, filing: NewCase) -> Case:
         )
     else:
         await ctx.move(
-            case=case,
-            to_state=CaseState.PENDING_DISPATCH,
-            actor=system,
-            action="pending_dispatch",
-            data=routing,
+            case, CaseState.PENDING_DISPATCH, Step(system, "pending_dispatch", data=routing)
         )
         await queue_for_dispatch(ctx, case)
     await suggest_duplicates(ctx, case, found)

@@ -16,7 +16,7 @@ from typing import Any
 
 from handlers.cases import notify
 from handlers.cases.actor import SYSTEM, Actor, ActorKind
-from handlers.cases.commands.context import CommandContext
+from handlers.cases.commands.context import CommandContext, Step
 from handlers.cases.commands.guards import (
     STAFF_KINDS,
     locked_case,
@@ -120,11 +120,13 @@ async def merge(
     ):
         grandchild.parent_id = parent.id
     event = await ctx.record(
-        case=parent,
-        actor=actor,
-        action=MERGED_IN,
-        note=child.number,
-        data={"child": child.id, "child_number": child.number, "similarity": similarity},
+        parent,
+        Step(
+            actor,
+            MERGED_IN,
+            note=child.number,
+            data={"child": child.id, "child_number": child.number, "similarity": similarity},
+        ),
     )
     if CaseState(parent.state) in (CaseState.RESOLVED, CaseState.CLOSED):
         await resolve_child(ctx, child, parent, result=await _result_of(ctx, parent))
@@ -222,20 +224,16 @@ async def unmerge(ctx: CommandContext, actor: Actor, child_id: int, *, version: 
         )
     else:
         child.unit_name = None
-        await ctx.move(
-            case=child,
-            to_state=CaseState.PENDING_DISPATCH.value,
-            actor=actor,
-            action="unmerged",
-            data=data,
-        )
+        await ctx.move(child, CaseState.PENDING_DISPATCH.value, Step(actor, "unmerged", data=data))
         await queue_for_dispatch(ctx, child)
     await ctx.record(
-        case=parent,
-        actor=actor,
-        action="unmerged_out",
-        note=child.number,
-        data={"child": child.id, "child_number": child.number},
+        parent,
+        Step(
+            actor,
+            "unmerged_out",
+            note=child.number,
+            data={"child": child.id, "child_number": child.number},
+        ),
     )
     text = ctx.t("merge.resident_unmerged", number=child.number)
     await _tell_resident(ctx, child, notify.version_stamp(child), text)
@@ -257,9 +255,11 @@ async def dismiss_duplicate(
     if actor.kind in STAFF_KINDS and case.unit_name != actor.unit:
         raise Refusal(RefusalCode.NOT_YOUR_UNIT, f"{case.number} dismissed by {actor.unit}")
     return await ctx.record(
-        case=case,
-        actor=actor,
-        action="not_duplicate",
-        note=other.number,
-        data={"other": other.id, "other_number": other.number},
+        case,
+        Step(
+            actor,
+            "not_duplicate",
+            note=other.number,
+            data={"other": other.id, "other_number": other.number},
+        ),
     )

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from handlers.cases import notify
 from handlers.cases.actor import Actor
-from handlers.cases.commands.context import CommandContext
+from handlers.cases.commands.context import CommandContext, Step
 from handlers.cases.commands.guards import clean, require_state, require_version, residents_case
 from handlers.cases.commands.merge import release_children
 from handlers.cases.commands.system import close, reopen, to_review
@@ -35,12 +35,7 @@ async def add_info(ctx: CommandContext, actor: Actor, case_id: int, *, text: str
     case = await residents_case(ctx, actor, case_id)
     # A merged resident's words go to the unit working the parent (并单, issue 13).
     require_state(case, OPEN_STATES | {CaseState.MERGED})
-    event = await ctx.record(
-        case=case,
-        actor=actor,
-        action="info_added",
-        note=text,
-    )
+    event = await ctx.record(case, Step(actor, "info_added", note=text))
     if CaseState(case.state) in AT_UNIT and case.unit_name:
         await ctx.tell(
             kind=notify.INFO,
@@ -64,13 +59,7 @@ async def withdraw(
         require_version(case, version)
     require_state(case, WITHDRAWABLE)
     unit = case.unit_name
-    await ctx.move(
-        case=case,
-        to_state=CaseState.CANCELLED,
-        actor=actor,
-        action="withdrawn",
-        data={"unit": unit},
-    )
+    await ctx.move(case, CaseState.CANCELLED, Step(actor, "withdrawn", data={"unit": unit}))
     case.sign_deadline = case.handle_deadline = case.return_deadline = None
     await release_children(ctx, case)
     if unit is not None:
@@ -102,12 +91,7 @@ async def answer_resolved(
     """回访, first question: was the matter resolved? (解决率 counts this, apart from 满意率.)"""
     case = await _awaiting_rating(ctx, actor, case_id)
     case.feedback_resolved = resolved
-    ctx.log(
-        case=case,
-        actor=actor,
-        action="feedback_resolved",
-        data={"resolved": resolved},
-    )
+    ctx.log(case, Step(actor, "feedback_resolved", data={"resolved": resolved}))
     return case
 
 
@@ -120,13 +104,15 @@ async def rate(ctx: CommandContext, actor: Actor, case_id: int, *, satisfaction:
     case.satisfaction = satisfaction
     case.comment_open_until = ctx.now + COMMENT_WINDOW
     ctx.log(
-        case=case,
-        actor=actor,
-        action="feedback",
-        data={"resolved": case.feedback_resolved, "satisfaction": satisfaction},
+        case,
+        Step(
+            actor,
+            "feedback",
+            data={"resolved": case.feedback_resolved, "satisfaction": satisfaction},
+        ),
     )
     if satisfaction in SATISFIED_VALUES:
-        close(ctx, case, action="closed", actor=actor, data={"satisfaction": satisfaction})
+        close(ctx, case, Step(actor, "closed", data={"satisfaction": satisfaction}))
     elif reopen_goes_to_supervisor(ctx.deps.sla, reopens_so_far=case.reopen_count):
         await to_review(ctx, case)
     else:
@@ -144,12 +130,7 @@ async def comment(ctx: CommandContext, actor: Actor, case_id: int, *, text: str)
         )
     text = text.strip()[:MAX_TEXT]
     case.comment_open_until = None
-    ctx.log(
-        case=case,
-        actor=actor,
-        action="feedback_comment",
-        note=text,
-    )
+    ctx.log(case, Step(actor, "feedback_comment", note=text))
     recipients: list[notify.Recipient] = []
     if case.state == CaseState.REOPENED.value and case.unit_name:
         recipients = await notify.unit_staff(ctx.session, case.unit_name)

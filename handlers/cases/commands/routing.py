@@ -7,7 +7,7 @@ from typing import Any
 
 from handlers.cases import notify
 from handlers.cases.actor import Actor
-from handlers.cases.commands.context import CommandContext
+from handlers.cases.commands.context import CommandContext, Step
 from handlers.cases.events import check_move
 from handlers.conversation import payloads as p
 from handlers.conversation.messages import Button, Outbound
@@ -39,12 +39,9 @@ async def dispatch_to(
     start_clocks(ctx, case)
     case.unit_name = unit
     await ctx.move(
-        case=case,
-        to_state=CaseState.DISPATCHED,
-        actor=actor,
-        action=action,
-        note=unit,
-        data={**(data or {}), "unit": unit},
+        case,
+        CaseState.DISPATCHED,
+        Step(actor, action, note=unit, data={**(data or {}), "unit": unit}),
     )
     cards = Cards(ctx.t, ctx.deps.zone)
     stamp = notify.version_stamp(case)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from handlers.cases import notify
 from handlers.cases.actor import Actor, ActorKind
-from handlers.cases.commands.context import CommandContext
+from handlers.cases.commands.context import CommandContext, Step
 from handlers.cases.commands.guards import locked_case, require_kind
 from handlers.cases.events import bump
 from handlers.cases.extensions import APPROVED, DENIED, REQUESTED, extension_status
@@ -63,11 +63,13 @@ async def _approve(
         ) from error
     reason = request.note or ""
     await ctx.record(
-        case=case,
-        actor=actor,
-        action=APPROVED,
-        note=reason,
-        data={"request": request.id, "days": days, "deadline": deadline.isoformat()},
+        case,
+        Step(
+            actor,
+            APPROVED,
+            note=reason,
+            data={"request": request.id, "days": days, "deadline": deadline.isoformat()},
+        ),
     )
     case.handle_deadline = deadline
     # A moved deadline is a new plan: the version bump re-arms the reminder sweep and makes the
@@ -91,10 +93,7 @@ async def _approve(
 
 async def _deny(ctx: CommandContext, actor: Actor, case: Case, request: CaseEvent) -> None:
     event = await ctx.record(
-        case=case,
-        actor=actor,
-        action=DENIED,
-        data={"request": request.id, "days": request.data.get("days")},
+        case, Step(actor, DENIED, data={"request": request.id, "days": request.data.get("days")})
     )
     await ctx.tell(
         kind=notify.EXTENSION_DECIDED,

@@ -4,13 +4,12 @@ ask the callback (回访), reopen (重办), archive (归档) or auto-close as �
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from handlers.cases import notify
-from handlers.cases.actor import SYSTEM, Actor
-from handlers.cases.commands.context import CommandContext
+from handlers.cases.actor import SYSTEM
+from handlers.cases.commands.context import CommandContext, Step
 from handlers.cases.commands.routing import start_clocks
-from handlers.cases.events import Entry, change_state
+from handlers.cases.events import change_state
 from handlers.conversation.messages import Outbound
 from handlers.desk.cards import Cards
 from handlers.followup.timers import Timer, TimerKind, plan
@@ -34,11 +33,12 @@ def record_timer(ctx: CommandContext, case: Case, timer: Timer, *, skipped: bool
     sweep or instance neither repeats nor loses it."""
     setattr(case, _MARKERS[timer.kind], timer.deadline)
     ctx.log(
-        case=case,
-        actor=SYSTEM,
-        action=f"{timer.kind.value}_skipped" if skipped else timer.kind.value,
-        note=None,
-        data={"deadline": timer.deadline.isoformat(), "due_at": timer.at.isoformat()},
+        case,
+        Step(
+            SYSTEM,
+            f"{timer.kind.value}_skipped" if skipped else timer.kind.value,
+            data={"deadline": timer.deadline.isoformat(), "due_at": timer.at.isoformat()},
+        ),
     )
 
 
@@ -48,63 +48,32 @@ def callback_sent(ctx: CommandContext, case: Case, timer: Timer) -> None:
     case.callback_sent_at = ctx.now
     case.feedback_resolved = None
     case.satisfaction = None
-    ctx.log(
-        case=case,
-        actor=SYSTEM,
-        action="callback_sent",
-        data={"resolved_at": timer.deadline.isoformat()},
-    )
+    ctx.log(case, Step(SYSTEM, "callback_sent", data={"resolved_at": timer.deadline.isoformat()}))
 
 
-def _transition(
-    ctx: CommandContext,
-    case: Case,
-    *,
-    to_state: CaseState,
-    action: str,
-    actor: Actor = SYSTEM,
-    note: str | None = None,
-    data: dict[str, Any] | None = None,
-) -> None:
+def _transition(ctx: CommandContext, case: Case, to_state: CaseState, step: Step) -> None:
     """A state change, then the case's timers planned again for its new state."""
-    change_state(
-        ctx.session, case, to_state.value, ctx.now, Entry(actor.event_actor, action, note, data)
-    )
+    change_state(ctx.session, case, to_state.value, ctx.now, step.entry())
     plan(case, ctx.deps.calendar, ctx.deps.sla)
 
 
-def close(
-    ctx: CommandContext,
-    case: Case,
-    *,
-    action: str,
-    actor: Actor = SYSTEM,
-    data: dict[str, Any] | None = None,
-) -> None:
+def close(ctx: CommandContext, case: Case, step: Step) -> None:
     """Archive (已归档): rated, auto-closed as 未评价, or handed to supervisor review."""
     case.closed_at = ctx.now
-    _transition(ctx, case, to_state=CaseState.CLOSED, action=action, actor=actor, data=data)
+    _transition(ctx, case, CaseState.CLOSED, step)
 
 
 def auto_close(ctx: CommandContext, case: Case) -> None:
     """No rating within `auto_close_days`: archive as 未评价, never as satisfied."""
     case.satisfaction = UNRATED
-    close(
-        ctx,
-        case,
-        action="auto_closed",
-        data={"resolved": case.feedback_resolved, "satisfaction": UNRATED},
-    )
+    data = {"resolved": case.feedback_resolved, "satisfaction": UNRATED}
+    close(ctx, case, Step(SYSTEM, "auto_closed", data=data))
 
 
 async def to_review(ctx: CommandContext, case: Case) -> None:
     """Dissatisfied after the last allowed reopen: archived, and the supervisors review it."""
-    close(
-        ctx,
-        case,
-        action="review",
-        data={"reopens": case.reopen_count, "satisfaction": case.satisfaction},
-    )
+    data = {"reopens": case.reopen_count, "satisfaction": case.satisfaction}
+    close(ctx, case, Step(SYSTEM, "review", data=data))
     await ctx.tell(
         kind="fu:review",
         case=case,
@@ -130,17 +99,11 @@ async def reopen(ctx: CommandContext, case: Case) -> datetime:
     before = case.handle_deadline
     case.reopen_count += 1
     deadlines = start_clocks(ctx, case)
-    _transition(
-        ctx,
-        case,
-        to_state=CaseState.REOPENED,
-        action="reopened",
-        note=case.unit_name,
-        data={
-            "reopen": case.reopen_count,
-            "handle_deadline_before": before.isoformat() if before else None,
-        },
-    )
+    data = {
+        "reopen": case.reopen_count,
+        "handle_deadline_before": before.isoformat() if before else None,
+    }
+    _transition(ctx, case, CaseState.REOPENED, Step(SYSTEM, "reopened", case.unit_name, data))
     deadline = deadlines.handle_by or deadlines.sign_by
     card = Cards(ctx.t, ctx.deps.zone).staff_card(case, now=ctx.now)
     notice = ctx.t(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from handlers.cases import notify
 from handlers.cases.actor import Actor
-from handlers.cases.commands.context import CommandContext
+from handlers.cases.commands.context import CommandContext, Step
 from handlers.cases.commands.guards import clean, unit_case
 from handlers.cases.commands.merge import relay_reply, resolve_children
 from handlers.cases.commands.routing import keep_example, queue_for_dispatch
@@ -30,13 +30,7 @@ MAX_TEXT = 1000
 async def sign(ctx: CommandContext, actor: Actor, case_id: int, *, version: int | None) -> Case:
     """签收: the unit takes the case on; the resident is told who handles it."""
     case = await unit_case(ctx, actor, case_id, version, SIGN_STATES)
-    await ctx.move(
-        case=case,
-        to_state=CaseState.ACCEPTED,
-        actor=actor,
-        action="signed",
-        data={"unit": case.unit_name},
-    )
+    await ctx.move(case, CaseState.ACCEPTED, Step(actor, "signed", data={"unit": case.unit_name}))
     case.signed_at = ctx.now
     await ctx.tell_resident(
         case,
@@ -52,13 +46,7 @@ async def reply(
     """回复: words from the unit relayed to the resident; the state stays."""
     text = clean(text, max_chars=MAX_TEXT)
     case = await unit_case(ctx, actor, case_id, version, REPLY_STATES)
-    event = await ctx.record(
-        case=case,
-        actor=actor,
-        action="replied",
-        note=text,
-        data={"unit": case.unit_name},
-    )
+    event = await ctx.record(case, Step(actor, "replied", note=text, data={"unit": case.unit_name}))
     message = Outbound(
         ctx.t("resident.reply", unit=case.unit_name, number=case.number, text=text),
         buttons=((Button(ctx.t("btn.add_info"), p.build(p.RESIDENT, "add", case.id)),),),
@@ -130,11 +118,7 @@ async def request_extension(
     if not 1 <= days <= left:
         raise Refusal(RefusalCode.BAD_DAYS, f"{days} days asked, {left} left", left=left)
     event = await ctx.record(
-        case=case,
-        actor=actor,
-        action=REQUESTED,
-        note=reason,
-        data={"days": days, "unit": case.unit_name},
+        case, Step(actor, REQUESTED, note=reason, data={"days": days, "unit": case.unit_name})
     )
     cap = ctx.deps.sla.extension_cap_days
     await ctx.tell(
@@ -180,12 +164,9 @@ async def return_case(
     label = ctx.t(f"return.{reason}")
     said = f"{label}：{note}" if note else label
     await ctx.move(
-        case=case,
-        to_state=CaseState.PENDING_DISPATCH,
-        actor=actor,
-        action="returned",
-        note=said,
-        data={"unit": unit, "reason": reason, "note": note},
+        case,
+        CaseState.PENDING_DISPATCH,
+        Step(actor, "returned", note=said, data={"unit": unit, "reason": reason, "note": note}),
     )
     # Nobody is responsible until a dispatcher assigns it again.
     case.unit_name = None
@@ -217,12 +198,9 @@ async def resolve(
         )
     case = await unit_case(ctx, actor, case_id, version, WORK_STATES)
     await ctx.move(
-        case=case,
-        to_state=CaseState.RESOLVED,
-        actor=actor,
-        action="resolved",
-        note=result,
-        data={"unit": case.unit_name, "photos": list(photos)},
+        case,
+        CaseState.RESOLVED,
+        Step(actor, "resolved", note=result, data={"unit": case.unit_name, "photos": list(photos)}),
     )
     case.resolved_at = ctx.now
     await ctx.tell_resident(
