@@ -8,7 +8,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from bot.commands.errors import EXIT_CONFIG, OneLineParser, explain, report
+from bot.commands.errors import EXIT_CONFIG, OneLineParser, UsageError, explain, report
 from bot.config import ConfigError
 
 # Command name -> (module, one-line help). Only the module of the command being run is
@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(arguments)
     try:
         code: int = args.func(args)
-    except ConfigError as exc:
+    except (ConfigError, UsageError) as exc:
         return report(EXIT_CONFIG, str(exc))
     except KeyboardInterrupt:
         return 130

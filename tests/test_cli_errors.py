@@ -49,6 +49,14 @@ SQLITE = '[database]\nurl = "sqlite+aiosqlite:///var/h.db"\n'
         (["cases"], {"HOTLINE_DATABASE_URL": "postgresql+asyncpg://h.invalid/x"}, 1, "host"),
         (["cases", "--limit", "-5"], {"HOTLINE_DATABASE_URL": f"{PG}:5432/test"}, 2, "at least 1"),
         (["sweep", "--now", "yesterday"], {}, 2, "not an ISO time"),
+        (["report", "--from", "2026-11-10", "--to", "2026-11-01"], {}, 2, "--from is after --to"),
+        (["hotspots", "--from", "2026-11-10", "--to", "2026-11-01"], {}, 2, "after --to"),
+        (
+            ["export", "--from", "2026-11-10", "--to", "2026-11-01", "--csv", "x.csv"],
+            {},
+            2,
+            "after",
+        ),
     ],
 )
 def test_database_and_argument_errors_are_one_line(

@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from bot.commands.errors import UsageError
 from bot.config import load_settings
 from bot.logs import setup_logging
 
 if TYPE_CHECKING:
     # Imported lazily below: the app pulls in SQLAlchemy, which quick commands do not need.
     from bot.app import App
+    from handlers.context import CoreDeps
 
 
 def run_with_app(
@@ -37,3 +41,35 @@ def run_with_app(
             await app.close()
 
     return asyncio.run(main())
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Whole local days, `first` to `last` included, and the instants that bound them."""
+
+    first: date
+    last: date
+    start: datetime
+    end: datetime  # midnight after `last`
+
+
+def add_period_args(parser: argparse.ArgumentParser, *, default_days: int | None) -> None:
+    """`--from DATE --to DATE` (local dates); required when there is no default span."""
+    required = default_days is None
+    first = "first day" if required else f"first day (default: {default_days} days up to --to)"
+    last = "last day, included" + ("" if required else " (default: today)")
+    parser.add_argument(
+        "--from", dest="start", type=date.fromisoformat, required=required, help=first
+    )
+    parser.add_argument("--to", dest="end", type=date.fromisoformat, required=required, help=last)
+
+
+def read_period(args: argparse.Namespace, deps: CoreDeps, *, default_days: int = 1) -> Period:
+    """The whole local days the arguments name (ending today by default)."""
+    zone, now = deps.zone, deps.clock.now()
+    last: date = args.end or now.astimezone(zone).date()
+    first: date = args.start or last - timedelta(days=default_days - 1)
+    if first > last:
+        raise UsageError("--from is after --to")
+    start = datetime.combine(first, time(0), zone)
+    return Period(first, last, start, datetime.combine(last + timedelta(days=1), time(0), zone))

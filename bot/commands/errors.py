@@ -16,6 +16,11 @@ from typing import NoReturn
 EXIT_CONFIG, EXIT_UNAVAILABLE = 2, 1
 
 
+class UsageError(Exception):
+    """Arguments that parse but do not make sense together (`--from` after `--to`): one line,
+    exit 2, like argparse's own errors."""
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (`hotline sweep: argument --now: ...`)."""
 

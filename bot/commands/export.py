@@ -5,13 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import date, datetime, timedelta
-from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
 from bot.app import App
-from bot.commands.common import run_with_app
+from bot.commands.common import add_period_args, read_period, run_with_app
 from bot.web.ledgerfile import LedgerRange, write_csv, write_xlsx
 
 
@@ -19,16 +17,7 @@ def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "export", help="the case ledger (台账) as Excel or CSV"
     )
-    parser.add_argument(
-        "--from",
-        dest="start",
-        type=date.fromisoformat,
-        required=True,
-        help="first day of receipt (local date)",
-    )
-    parser.add_argument(
-        "--to", dest="end", type=date.fromisoformat, required=True, help="last day, included"
-    )
+    add_period_args(parser, default_days=None)  # days of receipt
     parser.add_argument("--unit", help="only this unit (exact directory name)")
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--xlsx", type=Path, metavar="PATH", help="write an Excel workbook")
@@ -37,17 +26,14 @@ def register(sub: Any) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    if args.start > args.end:
-        print("hotline: --from is after --to", file=sys.stderr)
-        return 2
-
     async def body(app: App) -> int:
-        zone = app.deps.zone
+        now = app.deps.clock.now()
+        period = read_period(args, app.deps)
         wanted = LedgerRange(
-            start=datetime.combine(args.start, clock_time(0), zone),
-            end=datetime.combine(args.end + timedelta(days=1), clock_time(0), zone),
+            start=period.start,
+            end=period.end,
             unit=args.unit,
-            now=app.deps.clock.now(),
+            now=now,
         )
         started = time.perf_counter()
         if args.xlsx is not None:

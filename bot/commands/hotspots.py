@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.app import App
-from bot.commands.common import run_with_app
+from bot.commands.common import add_period_args, read_period, run_with_app
 from bot.scheduler import hotspot_policy
 from handlers.followup.hotspots import find_hotspots, week_terms
 from storage.hotspots import alerts_between
@@ -21,12 +19,7 @@ def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "hotspots", help="hotspot (热点) alerts, current spikes and the period's common words"
     )
-    parser.add_argument(
-        "--from", dest="start", type=date.fromisoformat, help="first day (default: 7 days ago)"
-    )
-    parser.add_argument(
-        "--to", dest="end", type=date.fromisoformat, help="last day, included (default: today)"
-    )
+    add_period_args(parser, default_days=7)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=_hotspots)
 
@@ -35,13 +28,8 @@ def _hotspots(args: argparse.Namespace) -> int:
     async def body(app: App) -> int:
         zone = app.deps.zone
         now = app.deps.clock.now()
-        last: date = args.end or now.astimezone(zone).date()
-        first: date = args.start or last - timedelta(days=6)
-        if first > last:
-            print("hotline: --from is after --to", file=sys.stderr)
-            return 2
-        start = datetime.combine(first, time(0), zone)
-        end = min(datetime.combine(last + timedelta(days=1), time(0), zone), now)
+        period = read_period(args, app.deps, default_days=7)
+        first, last, start, end = period.first, period.last, period.start, min(period.end, now)
         policy = hotspot_policy(app.settings.hotspots)
         async with app.sessionmaker() as session:
             alerts = await alerts_between(session=session, since=start, until=end)

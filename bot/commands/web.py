@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -102,52 +103,52 @@ def _print_link(url: str, login: str, hours: int) -> None:
 
 
 def _admin_link(args: argparse.Namespace) -> int:
-    if not _LOGIN.match(args.login):
-        print("--login: 2-64 letters, digits, . _ @ -", file=sys.stderr)
-        return 2
-
-    async def body(app: App) -> int:
-        member = await _new_member(
+    async def member(app: App) -> StaffMember | None:
+        return await _new_member(
             app, login=args.login, unit=CENTRE_UNIT, role="supervisor", name=args.name
         )
-        if member is None:
-            return 2
-        _print_link(
-            await _issue(app, member, args.login), args.login, app.settings.web.setup_link_hours
-        )
-        return 0
 
-    return run_with_app(args, body, log_level="WARNING")
+    return _print_setup_link(args, member)
 
 
 def _link(args: argparse.Namespace) -> int:
-    if not _LOGIN.match(args.login):
-        print("--login: 2-64 letters, digits, . _ @ -", file=sys.stderr)
-        return 2
     if args.staff is None and (args.unit is None or args.role is None):
         print("give --staff ID, or --unit and --role for a new staff record", file=sys.stderr)
         return 2
 
-    async def body(app: App) -> int:
-        if args.staff is not None:
-            async with app.sessionmaker() as session:
-                member = await session.get(StaffMember, args.staff)
-                taken = await login_taken(session=session, login=args.login, staff_id=args.staff)
-            if member is None or not member.active:
-                print(f"no active staff member {args.staff}", file=sys.stderr)
-                return 1
-            if taken:
-                print(f"login {args.login!r} is taken by another staff member", file=sys.stderr)
-                return 2
-        else:
-            member = await _new_member(
+    async def member(app: App) -> StaffMember | None:
+        if args.staff is None:
+            return await _new_member(
                 app, login=args.login, unit=args.unit, role=args.role, name=args.name
             )
-            if member is None:
-                return 2
-        _print_link(
-            await _issue(app, member, args.login), args.login, app.settings.web.setup_link_hours
-        )
+        async with app.sessionmaker() as session:
+            found = await session.get(StaffMember, args.staff)
+            taken = await login_taken(session=session, login=args.login, staff_id=args.staff)
+        if found is None or not found.active:
+            print(f"no active staff member {args.staff}", file=sys.stderr)
+            return None
+        if taken:
+            print(f"login {args.login!r} is taken by another staff member", file=sys.stderr)
+            return None
+        return found
+
+    return _print_setup_link(args, member)
+
+
+def _print_setup_link(
+    args: argparse.Namespace, member_of: Callable[[App], Awaitable[StaffMember | None]]
+) -> int:
+    """A one-time link that sets the password of `--login` for the staff member chosen."""
+    if not _LOGIN.match(args.login):
+        print("--login: 2-64 letters, digits, . _ @ -", file=sys.stderr)
+        return 2
+
+    async def body(app: App) -> int:
+        member = await member_of(app)
+        if member is None:
+            return 2
+        hours = app.settings.web.setup_link_hours
+        _print_link(await _issue(app, member, args.login), args.login, hours)
         return 0
 
     return run_with_app(args, body, log_level="WARNING")

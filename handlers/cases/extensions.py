@@ -4,7 +4,7 @@ and which request is still waiting for a supervisor."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,8 +16,7 @@ APPROVED = "extension_approved"
 DENIED = "extension_denied"
 
 
-@dataclass(frozen=True, slots=True)
-class ExtensionStatus:
+class ExtensionStatus(NamedTuple):
     granted_days: int
     pending: CaseEvent | None
     # Ids of requests already approved or denied: pressing their buttons again is a replay.

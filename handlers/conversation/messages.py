@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Channel(StrEnum):
@@ -20,8 +20,7 @@ class Channel(StrEnum):
     WEB = "web"
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(NamedTuple):
     """A point a person shared from their phone (WGS-84 degrees)."""
 
     latitude: float
@@ -74,8 +73,7 @@ def parse_command(text: str) -> tuple[str, str] | None:
     return name.split("@", 1)[0].lower(), argument.strip()
 
 
-@dataclass(frozen=True, slots=True)
-class Button:
+class Button(NamedTuple):
     """A choice offered to the person; `payload` is short (Telegram allows 64 bytes)."""
 
     label: str

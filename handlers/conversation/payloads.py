@@ -21,6 +21,11 @@ Grammar (fields separated by ":"; ids and versions are decimal):
 
 One grammar, one parser: every surface builds payloads with `build` and reads them with `parse`.
 
+Versioned: this grammar is version 1 and is written bare, so the buttons already sent in chats
+stay valid. A later grammar writes `<version>!` before the prefix (`2!s:sign:…`); `parse` reads
+the version first and gives None for one it does not know, so an old or newer button is answered
+as "no longer available" and is never misread by the current grammar.
+
 Everything here comes from the client and is only a request: the handlers check the stored
 role, unit, state and version before acting.
 """
@@ -28,9 +33,11 @@ role, unit, state and version before acting.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_BYTES = 64
+VERSION = 1  # the grammar `build` writes; see the module docstring
+_VERSION_MARK = "!"
 
 STAFF = "s"
 DISPATCHER = "d"
@@ -44,13 +51,13 @@ FEEDBACK = "fb"
 MERGE = "m"
 
 
-@dataclass(frozen=True, slots=True)
-class Payload:
+class Payload(NamedTuple):
     """A parsed payload: its desk prefix, action and the remaining fields (still untrusted)."""
 
     prefix: str
     action: str
     fields: tuple[str, ...]
+    version: int = VERSION
 
     def int_field(self, index: int) -> int | None:
         if index >= len(self.fields) or not self.fields[index].isdigit():
@@ -59,16 +66,29 @@ class Payload:
 
 
 def parse(payload: str) -> Payload | None:
-    parts = payload.split(":")
-    if len(parts) < 2 or len(payload.encode()) > MAX_BYTES:
+    """The payload in the current grammar; None if it is malformed, too long or of a version
+    this code does not speak."""
+    if len(payload.encode()) > MAX_BYTES:
         return None
-    return Payload(prefix=parts[0], action=parts[1], fields=tuple(parts[2:]))
+    version = 1
+    mark, bang, rest = payload.partition(_VERSION_MARK)
+    if bang:
+        if not mark.isdigit():
+            return None
+        version, payload = int(mark), rest
+    parts = payload.split(":")
+    if version != VERSION or len(parts) < 2:
+        return None
+    return Payload(prefix=parts[0], action=parts[1], fields=tuple(parts[2:]), version=version)
 
 
 def build(*parts: object) -> str:
     payload = ":".join(str(p) for p in parts)
-    # A payload over the limit would be rejected by Telegram when the whole message is sent.
-    assert len(payload.encode()) <= MAX_BYTES, payload
+    if VERSION != 1:
+        payload = f"{VERSION}{_VERSION_MARK}{payload}"
+    if len(payload.encode()) > MAX_BYTES:
+        # Telegram would reject the whole message when it is sent: fail where it is built.
+        raise ValueError(f"button payload over {MAX_BYTES} bytes: {payload}")
     return payload
 
 

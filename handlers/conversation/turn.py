@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.conversation.messages import Button, Inbound, Outbound
+from storage.residents import ensure_resident_id
 
 
 @dataclass(slots=True)
@@ -25,3 +26,14 @@ class Turn:
         """A short answer to the pressed button itself (Telegram: the callback's pop-up), never
         a message posted into the chat; channels without pop-ups show it as a message."""
         self.replies.append(Outbound(text=text, notice=True))
+
+    async def resident_id(self) -> int:
+        """The id of the resident writing (created on their first filing)."""
+        who = self.inbound
+        return await ensure_resident_id(
+            session=self.session,
+            channel=who.channel,
+            external_id=who.user_id,
+            chat_id=who.chat_id,
+            now=self.now,
+        )

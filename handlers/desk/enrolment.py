@@ -8,7 +8,7 @@ import logging
 from handlers.context import CoreDeps
 from handlers.conversation.turn import Turn
 from handlers.errors import Refused, UserError
-from storage.staff import bind_unit_chat, enrol_staff, redeem_invite
+from storage.staff import Redeemed, bind_unit_chat, enrol_staff, redeem_invite
 
 log = logging.getLogger(__name__)
 
@@ -24,20 +24,8 @@ class Enrolment:
         self.t = deps.texts
 
     async def join(self, turn: Turn, code: str) -> None:
-        if in_group(turn):
-            raise UserError("join.private_only")
-        if not code.strip():
-            raise UserError("join.usage")
         inbound = turn.inbound
-        redeemed = await redeem_invite(
-            session=turn.session,
-            code=code,
-            used_by=f"{inbound.channel}:{inbound.user_id}",
-            now=turn.now,
-        )
-        if redeemed is None:
-            # Unknown, expired and used codes get the same answer: no hint for a guesser.
-            raise Refused("invalid invite code", key="join.invalid")
+        redeemed = await _redeem(turn, code, inbound.user_id, group=False, usage="join.usage")
         member = await enrol_staff(
             session=turn.session,
             channel=inbound.channel,
@@ -47,14 +35,7 @@ class Enrolment:
             display_name=inbound.display_name,
             now=turn.now,
         )
-        log.info(
-            "staff %s joined: %s/%s as %s of %s",
-            member.id,
-            inbound.channel,
-            inbound.user_id,
-            member.role,
-            member.unit_name,
-        )
+        log.info("staff %s joined as %s of %s", member.id, member.role, member.unit_name)
         role = self.t(f"role.{member.role}")
         turn.say(self.t("join.done", unit=member.unit_name, role=role))
         key = "staff" if member.role in ("staff", "head") else member.role
@@ -62,25 +43,29 @@ class Enrolment:
 
     async def bind_group(self, turn: Turn, code: str) -> None:
         inbound = turn.inbound
-        if not in_group(turn):
-            raise UserError("bindgroup.group_only")
-        if not code.strip():
-            raise UserError("bindgroup.usage")
-        assert inbound.chat_id is not None
-        redeemed = await redeem_invite(
-            session=turn.session,
-            code=code,
-            used_by=f"{inbound.channel}:{inbound.chat_id}",
-            now=turn.now,
-        )
-        if redeemed is None:
-            raise Refused("invalid invite code", key="join.invalid")
+        chat = inbound.chat_id or ""
+        redeemed = await _redeem(turn, code, chat, group=True, usage="bindgroup.usage")
         await bind_unit_chat(
             session=turn.session,
             channel=inbound.channel,
-            chat_id=inbound.chat_id,
+            chat_id=chat,
             unit=redeemed.unit_name,
             now=turn.now,
         )
-        log.info("group %s/%s bound to %s", inbound.channel, inbound.chat_id, redeemed.unit_name)
+        log.info("group %s/%s bound to %s", inbound.channel, chat, redeemed.unit_name)
         turn.say(self.t("bindgroup.done", unit=redeemed.unit_name))
+
+
+async def _redeem(turn: Turn, code: str, holder: str, *, group: bool, usage: str) -> Redeemed:
+    """The invite behind `code`, used up by `holder` (a person, or a group chat)."""
+    if in_group(turn) != group:
+        raise UserError("bindgroup.group_only" if group else "join.private_only")
+    if not code.strip():
+        raise UserError(usage)
+    redeemed = await redeem_invite(
+        session=turn.session, code=code, used_by=f"{turn.inbound.channel}:{holder}", now=turn.now
+    )
+    if redeemed is None:
+        # Unknown, expired and used codes get the same answer: no hint for a guesser.
+        raise Refused("invalid invite code", key="join.invalid")
+    return redeemed

@@ -148,16 +148,7 @@ class Periodic:
         ]
         # 热点 of the last day (issue 13), right after the counts.
         lines += await hotspot_lines(session, self.deps, since=since, until=now)
-        lines += [
-            self.t(
-                "fu.digest.dead_line",
-                id=row.id,
-                channel=row.channel,
-                recipient=row.recipient,
-                error=(row.last_error or "-")[:120],
-            )
-            for row in dead_rows
-        ]
+        lines += [self.t("fu.digest.dead_line", **_dead_line(row)) for row in dead_rows]
         return "\n".join(lines)
 
     async def send_bulletin(self, session: AsyncSession, now: datetime) -> int | None:
@@ -226,3 +217,13 @@ async def overdue_by_unit(session: AsyncSession, now: datetime) -> list[UnitOver
     rows = [UnitOverdue(u, c, len(e), e) for u, (c, e) in units.items()]
     rows.sort(key=lambda r: (-r.escalated, -r.overdue, r.unit))
     return rows
+
+
+def _dead_line(row: OutboxMessage) -> dict[str, object]:
+    """What the digest says of a message the outbox gave up on (its error cut short)."""
+    return {
+        "id": row.id,
+        "channel": row.channel,
+        "recipient": row.recipient,
+        "error": (row.last_error or "-")[:120],
+    }

@@ -17,9 +17,9 @@ or a reopen (重办) moves the deadline and so arms the timers again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from handlers.policy.casetypes import RequestType, Urgency
 from handlers.policy.lifecycle import CaseState
@@ -49,8 +49,7 @@ class TimerKind(StrEnum):
     AUTO_CLOSE = "auto_close"
 
 
-@dataclass(frozen=True, slots=True)
-class Timer:
+class Timer(NamedTuple):
     """One pending timer: what, when, and the deadline (or resolution) it belongs to."""
 
     kind: TimerKind

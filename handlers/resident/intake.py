@@ -22,7 +22,6 @@ from nlp.kb import read_intent
 from nlp.router import RouteDecision
 from storage.kb import HANDOFF, SOLVED, UNSOLVED, record_kb_answer, record_kb_outcome
 from storage.models import Case
-from storage.residents import ensure_resident_id
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +33,14 @@ P_SKIP = p.build(p.INTAKE, "skip")
 P_DONE = p.build(p.INTAKE, "done")
 P_ANON = p.build(p.INTAKE, "anon")
 P_PHONE = p.build(p.INTAKE, "phone")
-P_SHARE_YES = p.build(p.INTAKE, "share", "y")
-P_SHARE_NO = p.build(p.INTAKE, "share", "n")
+P_SHARE_YES, P_SHARE_NO = (p.build(p.INTAKE, "share", answer) for answer in "yn")
 P_SUBMIT = p.build(p.INTAKE, "submit")
 P_EDIT = p.build(p.INTAKE, "edit")
 P_CANCEL = p.build(p.INTAKE, "cancel")
 P_BACK = p.build(p.INTAKE, "back")
 P_UNSURE = p.build(p.CATEGORY, "none")
-P_KB_SOLVED = p.build(p.INTAKE, "kb", "y")
-P_KB_UNSOLVED = p.build(p.INTAKE, "kb", "n")
-P_KB_HANDOFF = p.build(p.INTAKE, "kb", "h")
+# 解决了吗? 已解决 / 未解决 / 转人工 under a knowledge-base answer.
+P_KB_SOLVED, P_KB_UNSOLVED, P_KB_HANDOFF = (p.build(p.INTAKE, "kb", answer) for answer in "ynh")
 # After 提交 the dialog keeps this step (with the case number) so that a second press of a
 # button of the finished summary is answered with the number, not "option not available".
 FILED = "filed"
@@ -308,13 +305,7 @@ class Intake:
         the channel only after the transaction commits."""
         inbound = turn.inbound
         assert state.request_type is not None and state.description is not None
-        resident_id = await ensure_resident_id(
-            session=turn.session,
-            channel=inbound.channel,
-            external_id=inbound.user_id,
-            chat_id=inbound.chat_id,
-            now=turn.now,
-        )
+        resident_id = await turn.resident_id()
         decision = dict(state.decision or {})
         if state.kb_shown:
             decision["kb_shown"] = list(state.kb_shown)

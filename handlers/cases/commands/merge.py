@@ -226,15 +226,8 @@ async def unmerge(ctx: CommandContext, actor: Actor, child_id: int, *, version: 
         child.unit_name = None
         await ctx.move(child, CaseState.PENDING_DISPATCH.value, Step(actor, "unmerged", data=data))
         await queue_for_dispatch(ctx, child)
-    await ctx.record(
-        parent,
-        Step(
-            actor,
-            "unmerged_out",
-            note=child.number,
-            data={"child": child.id, "child_number": child.number},
-        ),
-    )
+    data = {"child": child.id, "child_number": child.number}
+    await ctx.record(parent, Step(actor, "unmerged_out", child.number, data))
     text = ctx.t("merge.resident_unmerged", number=child.number)
     await _tell_resident(ctx, child, notify.version_stamp(child), text)
     return child
@@ -254,12 +247,5 @@ async def dismiss_duplicate(
     case, other = await _pair(ctx, case_id, other_id)
     if actor.kind in STAFF_KINDS and case.unit_name != actor.unit:
         raise Refusal(RefusalCode.NOT_YOUR_UNIT, f"{case.number} dismissed by {actor.unit}")
-    return await ctx.record(
-        case,
-        Step(
-            actor,
-            "not_duplicate",
-            note=other.number,
-            data={"other": other.id, "other_number": other.number},
-        ),
-    )
+    data = {"other": other.id, "other_number": other.number}
+    return await ctx.record(case, Step(actor, "not_duplicate", other.number, data))
