@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import time, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -111,61 +112,37 @@ class Jobs:
         schedule = periodic_schedule(settings)
         # Two instances allowed so a long drain never earns APScheduler's "skipped" warning each
         # second; the sender's own lock turns the overlapping one into a no-op.
-        self.scheduler.add_job(
-            self._guard("outbox", self.sender.drain),
-            "interval",
-            seconds=settings.outbox_interval_seconds,
-            id="outbox",
-            max_instances=2,
-            coalesce=True,
-        )
-        self.scheduler.add_job(
-            self._guard("sweep", self.sweep.run),
-            "interval",
-            seconds=settings.sweep_interval_seconds,
-            id="sweep",
-            max_instances=1,
-            coalesce=True,
-        )
-        self.scheduler.add_job(
-            self._guard("digest", self._digest),
-            "cron",
-            hour=schedule.digest_time.hour,
-            minute=schedule.digest_time.minute,
-            id="digest",
-            coalesce=True,
-        )
-        self.scheduler.add_job(
-            self._guard("bulletin", self._bulletin),
-            "cron",
-            day_of_week=settings.bulletin_weekday,
-            hour=schedule.bulletin_time.hour,
-            minute=schedule.bulletin_time.minute,
-            id="bulletin",
-            coalesce=True,
+        outbox_every = settings.outbox_interval_seconds
+        self._add("outbox", self.sender.drain, "interval", overlap=2, seconds=outbox_every)
+        self._add("sweep", self.sweep.run, "interval", seconds=settings.sweep_interval_seconds)
+        self._add("digest", self._digest, "cron", **_at(schedule.digest_time))
+        weekday = settings.bulletin_weekday
+        self._add(
+            "bulletin", self._bulletin, "cron", day_of_week=weekday, **_at(schedule.bulletin_time)
         )
         router = self.app.settings.router
         if router.retrain:
-            self.scheduler.add_job(
-                self._guard("retrain", self._retrain),
-                "cron",
-                hour=router.retrain_time.hour,
-                minute=router.retrain_time.minute,
-                id="retrain",
-                max_instances=1,
-                coalesce=True,
-            )
-        if self.app.settings.hotspots.enabled:
-            self.scheduler.add_job(
-                self._guard("hotspots", self._hotspots),
-                "interval",
-                minutes=self.app.settings.hotspots.interval_minutes,
-                id="hotspots",
-                max_instances=1,
-                coalesce=True,
-            )
+            self._add("retrain", self._retrain, "cron", **_at(router.retrain_time))
+        hotspots = self.app.settings.hotspots
+        if hotspots.enabled:
+            self._add("hotspots", self._hotspots, "interval", minutes=hotspots.interval_minutes)
         self.scheduler.start()
         log.info("scheduler started: %s", ", ".join(job.id for job in self.scheduler.get_jobs()))
+
+    def _add(
+        self,
+        name: str,
+        job: Callable[[], Awaitable[object]],
+        trigger: str,
+        *,
+        overlap: int = 1,
+        **when: Any,
+    ) -> None:
+        """One job under its name; a run missed while the loop was busy is run once, not twice."""
+        guarded = self._guard(name, job)
+        self.scheduler.add_job(
+            guarded, trigger, id=name, max_instances=overlap, coalesce=True, **when
+        )
 
     async def stop(self) -> None:
         if self.scheduler.running:
@@ -200,3 +177,8 @@ class Jobs:
 
         run.__name__ = f"hotline_{name}"
         return run
+
+
+def _at(moment: time) -> dict[str, Any]:
+    """A daily cron trigger's fields for a wall-clock time (in the scheduler's time zone)."""
+    return {"hour": moment.hour, "minute": moment.minute}

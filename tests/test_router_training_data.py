@@ -156,3 +156,26 @@ async def test_retrain_job_is_scheduled_only_when_switched_on(app: App, tmp_path
     )
     on = job_ids(app.settings.model_copy(update={"router": router}))
     assert "hour='2'" in on["retrain"] and "minute='30'" in on["retrain"]
+
+
+async def test_every_periodic_job_is_scheduled_in_the_district_zone(app: App) -> None:
+    """Outbox, sweep, digest, weekly bulletin and hotspots each have one job on its settings'
+    clock; only the outbox may overlap itself (its own lock makes the second run a no-op)."""
+    from bot.scheduler import Jobs, build_outbox_sender, build_sweep
+
+    jobs = Jobs(app, sweep=build_sweep(app), sender=build_outbox_sender(app))
+    jobs.start()
+    try:
+        found = {job.id: job for job in jobs.scheduler.get_jobs()}
+    finally:
+        jobs.scheduler.shutdown(wait=False)
+    settings = app.settings.scheduler
+    assert {"outbox", "sweep", "digest", "bulletin"} <= set(found)
+    assert found["outbox"].max_instances == 2 and found["sweep"].max_instances == 1
+    assert found["outbox"].trigger.interval.total_seconds() == settings.outbox_interval_seconds
+    assert found["sweep"].trigger.interval.total_seconds() == settings.sweep_interval_seconds
+    bulletin = str(found["bulletin"].trigger)
+    assert f"day_of_week='{settings.bulletin_weekday}'" in bulletin
+    assert all(job.coalesce for job in found.values())
+    assert str(found["digest"].trigger.timezone) == str(app.deps.zone)
+    assert ("hotspots" in found) == app.settings.hotspots.enabled

@@ -16,7 +16,7 @@ from bot.delivery import DeliveryStatus
 from handlers.conversation.messages import Button, Outbound
 from handlers.policy.clock import FixedClock
 from storage.models import Case, Resident, WeChatContact
-from tests.fakes.wechat_api import Rig, WeChatSide, make_rig, number_of
+from tests.fakes.wechat_api import REPLY_BUDGET, Rig, WeChatSide, make_rig, number_of
 
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
 NUMBER = re.compile(r"AN20261125-\d{4}")
@@ -102,7 +102,7 @@ async def test_slow_answer_goes_by_customer_service_and_a_retry_is_not_handled_t
     reply = await side.text(OPENID, number_of(reply, "跳过"))
     reply = await side.text(OPENID, number_of(reply, "匿名"))
     submit = number_of(reply, "提交")
-    rig.core.delay = 1.5  # budget is 1.0 s in these tests
+    rig.core.delay = REPLY_BUDGET + 0.5
     calls = rig.core.calls
     first, retry = await asyncio.gather(
         side.text(OPENID, submit, msg_id=777),
@@ -235,14 +235,7 @@ async def test_two_instances_share_one_token(rig: Rig, app: App) -> None:
     """Two channels on one database fetch the access token once between them."""
     from bot.wechat.channel import build_parts
 
-    deps = app.deps
-    second = build_parts(
-        rig.channel.settings,
-        sessionmaker=app.sessionmaker,
-        clock=deps.clock,
-        texts=deps.texts,
-        zone=deps.zone,
-    )
+    second = build_parts(rig.channel.settings, app.deps)
     tokens = await asyncio.gather(rig.channel.parts.token.get(), second.token.get())
     assert tokens[0] == tokens[1]
     assert rig.api.token_fetches == 1

@@ -12,15 +12,14 @@ import sys
 from typing import Any
 
 from bot.app import App
-from bot.commands.common import run_with_app
+from bot.commands.common import add_actions, app_command, run_with_app
 from storage.apikeys import ApiKeyNameTaken, create_api_key, list_api_keys, revoke_api_key
 
 _NAME = re.compile(r"^[\w.@-]{1,64}$")
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("api-key", help="keys of Open311 clients")
-    actions = parser.add_subparsers(dest="api_key_command", required=True, metavar="ACTION")
+    actions = add_actions(sub, "api-key", "keys of Open311 clients")
 
     create = actions.add_parser("create", help="print a new key for a client (shown once)")
     create.add_argument("--name", required=True, help="the client's name, e.g. city-platform")
@@ -56,39 +55,35 @@ def _create(args: argparse.Namespace) -> int:
     return run_with_app(args, body, log_level="WARNING")
 
 
-def _list(args: argparse.Namespace) -> int:
-    async def body(app: App) -> int:
-        async with app.sessionmaker() as session:
-            rows = [
-                {
-                    "name": k.name,
-                    "prefix": k.prefix,
-                    "created_at": k.created_at.isoformat(),
-                    "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
-                }
-                for k in await list_api_keys(session=session)
-            ]
-        if args.json:
-            print(json.dumps(rows, ensure_ascii=False, indent=2))
-            return 0
-        if not rows:
-            print("no API keys")
-        for row in rows:
-            state = f"  revoked {row['revoked_at']}" if row["revoked_at"] else ""
-            print(f"{row['name']:<24} {row['prefix']}…  created {row['created_at']}{state}")
+@app_command
+async def _list(args: argparse.Namespace, app: App) -> int:
+    async with app.sessionmaker() as session:
+        rows = [
+            {
+                "name": k.name,
+                "prefix": k.prefix,
+                "created_at": k.created_at.isoformat(),
+                "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+            }
+            for k in await list_api_keys(session=session)
+        ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
+    if not rows:
+        print("no API keys")
+    for row in rows:
+        state = f"  revoked {row['revoked_at']}" if row["revoked_at"] else ""
+        print(f"{row['name']:<24} {row['prefix']}…  created {row['created_at']}{state}")
+    return 0
 
-    return run_with_app(args, body, log_level="WARNING")
 
-
-def _revoke(args: argparse.Namespace) -> int:
-    async def body(app: App) -> int:
-        async with app.sessionmaker() as session, session.begin():
-            done = await revoke_api_key(session=session, name=args.name, now=app.deps.clock.now())
-        if not done:
-            print(f"no live key for {args.name}", file=sys.stderr)
-            return 1
-        print(f"revoked the key of {args.name}")
-        return 0
-
-    return run_with_app(args, body, log_level="WARNING")
+@app_command
+async def _revoke(args: argparse.Namespace, app: App) -> int:
+    async with app.sessionmaker() as session, session.begin():
+        done = await revoke_api_key(session=session, name=args.name, now=app.deps.clock.now())
+    if not done:
+        print(f"no live key for {args.name}", file=sys.stderr)
+        return 1
+    print(f"revoked the key of {args.name}")
+    return 0

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from bot.commands.common import run_with_app
+from bot.commands.common import add_actions, app_command
 from handlers.policy.lifecycle import CaseState
 
 if TYPE_CHECKING:
@@ -15,8 +15,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: Any) -> None:
-    case = sub.add_parser("case", help="one case")
-    case_sub = case.add_subparsers(dest="case_command", required=True, metavar="ACTION")
+    case_sub = add_actions(sub, "case", "one case")
     show = case_sub.add_parser("show", help="a case with its history")
     show.add_argument("number")
     show.add_argument("--json", action="store_true", help="print JSON")
@@ -41,75 +40,69 @@ def positive_int(text: str) -> int:
     return value
 
 
-def _show(args: argparse.Namespace) -> int:
-    async def body(app: App) -> int:
-        from handlers.desk.views import case_detail
-        from storage.cases import get_case
+@app_command
+async def _show(args: argparse.Namespace, app: App) -> int:
+    from handlers.desk.views import case_detail
+    from storage.cases import get_case
 
-        async with app.sessionmaker() as session:
-            case = await get_case(
-                session=session, number=args.number.strip().upper(), with_events=True
-            )
-            if case is None:
-                print(f"no case {args.number}", file=sys.stderr)
-                return 1
-            detail = case_detail(case, list(case.events))
-        if args.json:
-            print(json.dumps(detail, ensure_ascii=False, indent=2))
-            return 0
-        for key in (
-            "number",
-            "state",
-            "type",
-            "category",
-            "subcategory",
-            "unit",
-            "urgency",
-            "place",
-            "place_subdistrict",
-            "contact",
-            "emergency",
-            "created_at",
-        ):
-            print(f"{key:>18}: {detail[key] if detail[key] is not None else '-'}")
-        print(f"{'text':>18}: {detail['text']}")
-        print("events:")
-        for event in detail["events"]:
-            note = f"  {event['note']}" if event["note"] else ""
-            print(
-                f"  {event['at']}  {event['actor']:<10} {event['action']:<18}"
-                f" {event['from'] or '-'} -> {event['to'] or '-'}{note}"
-            )
+    async with app.sessionmaker() as session:
+        case = await get_case(session=session, number=args.number.strip().upper(), with_events=True)
+        if case is None:
+            print(f"no case {args.number}", file=sys.stderr)
+            return 1
+        detail = case_detail(case, list(case.events))
+    if args.json:
+        print(json.dumps(detail, ensure_ascii=False, indent=2))
         return 0
+    for key in (
+        "number",
+        "state",
+        "type",
+        "category",
+        "subcategory",
+        "unit",
+        "urgency",
+        "place",
+        "place_subdistrict",
+        "contact",
+        "emergency",
+        "created_at",
+    ):
+        print(f"{key:>18}: {detail[key] if detail[key] is not None else '-'}")
+    print(f"{'text':>18}: {detail['text']}")
+    print("events:")
+    for event in detail["events"]:
+        note = f"  {event['note']}" if event["note"] else ""
+        print(
+            f"  {event['at']}  {event['actor']:<10} {event['action']:<18}"
+            f" {event['from'] or '-'} -> {event['to'] or '-'}{note}"
+        )
+    return 0
 
-    return run_with_app(args, body, log_level="WARNING")
 
+@app_command
+async def _list(args: argparse.Namespace, app: App) -> int:
+    from handlers.desk.views import case_row
+    from storage.cases import list_cases
 
-def _list(args: argparse.Namespace) -> int:
-    async def body(app: App) -> int:
-        from handlers.desk.views import case_row
-        from storage.cases import list_cases
-
-        if args.unit and args.unit not in app.router.unit_names():
-            print(f"unknown unit {args.unit!r}; see the directory for exact names", file=sys.stderr)
-            return 2
-        async with app.sessionmaker() as session:
-            rows = [
-                case_row(c)
-                for c in await list_cases(
-                    session=session, unit=args.unit, state=args.state, limit=args.limit
-                )
-            ]
-        if args.json:
-            print(json.dumps(rows, ensure_ascii=False, indent=2))
-            return 0
-        if not rows:
-            print("no cases")
-        for row in rows:
-            print(
-                f"{row['number']}  {row['state']:<16} {row['type']:<10} "
-                f"{row['category'] or '-':<8} {row['unit'] or '-'}"
+    if args.unit and args.unit not in app.router.unit_names():
+        print(f"unknown unit {args.unit!r}; see the directory for exact names", file=sys.stderr)
+        return 2
+    async with app.sessionmaker() as session:
+        rows = [
+            case_row(c)
+            for c in await list_cases(
+                session=session, unit=args.unit, state=args.state, limit=args.limit
             )
+        ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
-
-    return run_with_app(args, body, log_level="WARNING")
+    if not rows:
+        print("no cases")
+    for row in rows:
+        print(
+            f"{row['number']}  {row['state']:<16} {row['type']:<10} "
+            f"{row['category'] or '-':<8} {row['unit'] or '-'}"
+        )
+    return 0

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.commands.errors import UsageError
 from bot.config import load_settings
@@ -41,6 +41,27 @@ def run_with_app(
             await app.close()
 
     return asyncio.run(main())
+
+
+def add_actions(sub: Any, name: str, help: str) -> Any:
+    """A command whose first argument is an action (`hotline NAME ACTION …`); returns the
+    sub-parsers to add the actions to."""
+    parser = sub.add_parser(name, help=help)
+    dest = f"{name.replace('-', '_')}_command"
+    return parser.add_subparsers(dest=dest, required=True, metavar="ACTION")
+
+
+def app_command(
+    body: Callable[[argparse.Namespace, App], Awaitable[int]],
+) -> Callable[[argparse.Namespace], int]:
+    """A sub-command's `func` that needs the database: `body(args, app)` runs with the app
+    built from the configuration and closed after, logging warnings only (the output is the
+    command's own)."""
+
+    def run(args: argparse.Namespace) -> int:
+        return run_with_app(args, lambda app: body(args, app), log_level="WARNING")
+
+    return run
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from typing import NoReturn
 
 # Exit codes: 2 = the configuration or the command line is wrong, 1 = a service is unreachable.
 EXIT_CONFIG, EXIT_UNAVAILABLE = 2, 1
+_NO_BOT_API = "cannot reach the Telegram Bot API: {text}"
 
 
 class UsageError(Exception):
@@ -46,44 +47,50 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+# (library, exception class) → exit code and the line said; {text} is the error's first line.
+_KNOWN: dict[tuple[str, str], tuple[int, str]] = {
+    ("sqlalchemy", "ArgumentError"): (EXIT_CONFIG, "bad database URL: {text}"),
+    ("sqlalchemy", "NoSuchModuleError"): (
+        EXIT_CONFIG,
+        "unknown database driver in the URL: {text}",
+    ),
+    ("asyncpg", "InvalidCatalogNameError"): (EXIT_CONFIG, "unknown PostgreSQL database: {text}"),
+    ("asyncpg", "InvalidPasswordError"): (EXIT_CONFIG, "PostgreSQL refused the login: {text}"),
+    ("asyncpg", "InvalidAuthorizationSpecificationError"): (
+        EXIT_CONFIG,
+        "PostgreSQL refused the login: {text}",
+    ),
+    ("aiogram", "TokenValidationError"): (EXIT_CONFIG, "telegram token is malformed"),
+    ("aiogram", "TelegramUnauthorizedError"): (
+        EXIT_CONFIG,
+        "Telegram refused the token (401 Unauthorized)",
+    ),
+    ("aiogram", "TelegramNetworkError"): (EXIT_UNAVAILABLE, _NO_BOT_API),
+    ("telegram", "InvalidToken"): (EXIT_CONFIG, "Telegram refused the token: {text}"),
+    ("telegram", "NetworkError"): (EXIT_UNAVAILABLE, _NO_BOT_API),
+    ("telegram", "TimedOut"): (EXIT_UNAVAILABLE, _NO_BOT_API),
+}
+# Anything else these libraries raise means the service could not be used: said by its name.
+_SERVICE = {"asyncpg": "PostgreSQL", "aiogram": "Telegram Bot API", "redis": "Redis"}
+# SQLAlchemy's wrappers of a driver's error: the driver's own error says what it was.
+_WRAPPERS = ("OperationalError", "InterfaceError", "DBAPIError", "ProgrammingError")
+
+
 def _explain_one(exc: BaseException) -> tuple[int, str] | None:
     name = type(exc).__name__
-    module = type(exc).__module__
+    library = type(exc).__module__.split(".")[0]
     text = _first_line(exc)
-    if module.startswith("sqlalchemy"):
-        if name == "ArgumentError":
-            return EXIT_CONFIG, f"bad database URL: {text}"
-        if name == "NoSuchModuleError":
-            return EXIT_CONFIG, f"unknown database driver in the URL: {text}"
-        if name in ("OperationalError", "InterfaceError", "DBAPIError", "ProgrammingError"):
-            inner = getattr(exc, "orig", None)
-            # The driver's own error, unwrapped from SQLAlchemy's adapter, says what it was.
-            for wrapped in (getattr(inner, "__cause__", None), inner):
-                if wrapped is not None and type(wrapped).__module__.startswith("asyncpg"):
-                    return _explain_one(wrapped)
-            detail = _first_line(inner) if inner is not None else text
-            return EXIT_UNAVAILABLE, f"database error: {detail}"
-    if module.startswith("asyncpg"):
-        if name == "InvalidCatalogNameError":
-            return EXIT_CONFIG, f"unknown PostgreSQL database: {text}"
-        if name in ("InvalidPasswordError", "InvalidAuthorizationSpecificationError"):
-            return EXIT_CONFIG, f"PostgreSQL refused the login: {text}"
-        return EXIT_UNAVAILABLE, f"PostgreSQL: {text}"
-    if module.startswith("aiogram"):
-        if name == "TokenValidationError":
-            return EXIT_CONFIG, "telegram token is malformed"
-        if name == "TelegramUnauthorizedError":
-            return EXIT_CONFIG, "Telegram refused the token (401 Unauthorized)"
-        if name == "TelegramNetworkError":
-            return EXIT_UNAVAILABLE, f"cannot reach the Telegram Bot API: {text}"
-        return EXIT_UNAVAILABLE, f"Telegram Bot API: {text}"
-    if module.startswith("telegram"):
-        if name == "InvalidToken":
-            return EXIT_CONFIG, f"Telegram refused the token: {text}"
-        if name in ("NetworkError", "TimedOut"):
-            return EXIT_UNAVAILABLE, f"cannot reach the Telegram Bot API: {text}"
-    if module.startswith("redis"):
-        return EXIT_UNAVAILABLE, f"Redis: {text}"
+    known = _KNOWN.get((library, name))
+    if known is not None:
+        return known[0], known[1].format(text=text)
+    if library == "sqlalchemy" and name in _WRAPPERS:
+        inner = getattr(exc, "orig", None)
+        for wrapped in (getattr(inner, "__cause__", None), inner):
+            if wrapped is not None and type(wrapped).__module__.startswith("asyncpg"):
+                return _explain_one(wrapped)
+        return EXIT_UNAVAILABLE, f"database error: {_first_line(inner) if inner else text}"
+    if library in _SERVICE:
+        return EXIT_UNAVAILABLE, f"{_SERVICE[library]}: {text}"
     if isinstance(exc, socket.gaierror):
         return EXIT_UNAVAILABLE, f"unknown host: {text}"
     if isinstance(exc, ConnectionError | TimeoutError):

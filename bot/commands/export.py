@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App
-from bot.commands.common import add_period_args, read_period, run_with_app
+from bot.commands.common import add_period_args, app_command, read_period
 from bot.web.ledgerfile import LedgerRange, write_csv, write_xlsx
 
 
@@ -25,26 +25,24 @@ def register(sub: Any) -> None:
     parser.set_defaults(func=_export)
 
 
-def _export(args: argparse.Namespace) -> int:
-    async def body(app: App) -> int:
-        now = app.deps.clock.now()
-        period = read_period(args, app.deps)
-        wanted = LedgerRange(
-            start=period.start,
-            end=period.end,
-            unit=args.unit,
-            now=now,
-        )
-        started = time.perf_counter()
-        if args.xlsx is not None:
-            rows = await write_xlsx(app, wanted, args.xlsx)
-            path = args.xlsx
-        else:
-            with args.csv.open("w", encoding="utf-8-sig", newline="") as out:
-                rows = await write_csv(app, wanted, out)
-            path = args.csv
-        seconds = time.perf_counter() - started
-        print(f"{rows} cases written to {path} in {seconds:.1f} s", file=sys.stderr)
-        return 0
-
-    return run_with_app(args, body, log_level="WARNING")
+@app_command
+async def _export(args: argparse.Namespace, app: App) -> int:
+    now = app.deps.clock.now()
+    period = read_period(args, app.deps)
+    wanted = LedgerRange(
+        start=period.start,
+        end=period.end,
+        unit=args.unit,
+        now=now,
+    )
+    started = time.perf_counter()
+    if args.xlsx is not None:
+        rows = await write_xlsx(app, wanted, args.xlsx)
+        path = args.xlsx
+    else:
+        with args.csv.open("w", encoding="utf-8-sig", newline="") as out:
+            rows = await write_csv(app, wanted, out)
+        path = args.csv
+    seconds = time.perf_counter() - started
+    print(f"{rows} cases written to {path} in {seconds:.1f} s", file=sys.stderr)
+    return 0

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from bot.app import App
-from bot.commands.common import add_period_args, read_period, run_with_app
+from bot.commands.common import add_period_args, app_command, read_period
 from bot.scheduler import hotspot_policy
 from handlers.followup.hotspots import find_hotspots, week_terms
 from storage.hotspots import alerts_between
@@ -24,52 +24,50 @@ def register(sub: Any) -> None:
     parser.set_defaults(func=_hotspots)
 
 
-def _hotspots(args: argparse.Namespace) -> int:
-    async def body(app: App) -> int:
-        zone = app.deps.zone
-        now = app.deps.clock.now()
-        period = read_period(args, app.deps, default_days=7)
-        first, last, start, end = period.first, period.last, period.start, min(period.end, now)
-        policy = hotspot_policy(app.settings.hotspots)
-        async with app.sessionmaker() as session:
-            alerts = await alerts_between(session=session, since=start, until=end)
-            spikes = await find_hotspots(session, app.deps, policy, end)
-            terms = await week_terms(session, app.deps, since=start, until=end, n=policy.top_terms)
-        report: dict[str, Any] = {
-            "from": first.isoformat(),
-            "to": last.isoformat(),
-            "top_terms": terms,
-            "alerts": [
-                {
-                    "at": a.at.astimezone(zone).isoformat(timespec="minutes"),
-                    "subcategory": a.subcategory,
-                    "place": a.place_key.split(":", 1)[1],
-                    "count": a.count,
-                    "baseline": round(a.baseline, 2),
-                    "terms": a.terms,
-                    "cases": len(a.case_ids),
-                }
-                for a in alerts
-            ],
-            "spiking_now": [s.to_json() for s in spikes],
-        }
-        if args.json:
-            print(json.dumps(report, ensure_ascii=False, indent=2))
-            return 0
-        print(f"热点 {first} – {last}")
-        print(f"高频词: {'、'.join(terms) or '-'}")
-        print(f"预警 {len(alerts)} 次:")
-        for row in report["alerts"]:
-            print(
-                f"  {row['at']} {row['place']}「{row['subcategory']}」{row['count']} 件"
-                f"（往常约 {row['baseline']}）常见词: {'、'.join(row['terms']) or '-'}"
-            )
-        print(f"当前超出基线的格子 {len(spikes)} 个:")
-        for spot in spikes:
-            print(
-                f"  {spot.place}「{spot.subcategory}」{spot.count} 件（往常约 {spot.baseline:.1f}）"
-                f" {'、'.join(spot.numbers[:10])}"
-            )
+@app_command
+async def _hotspots(args: argparse.Namespace, app: App) -> int:
+    zone = app.deps.zone
+    now = app.deps.clock.now()
+    period = read_period(args, app.deps, default_days=7)
+    first, last, start, end = period.first, period.last, period.start, min(period.end, now)
+    policy = hotspot_policy(app.settings.hotspots)
+    async with app.sessionmaker() as session:
+        alerts = await alerts_between(session=session, since=start, until=end)
+        spikes = await find_hotspots(session, app.deps, policy, end)
+        terms = await week_terms(session, app.deps, since=start, until=end, n=policy.top_terms)
+    report: dict[str, Any] = {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "top_terms": terms,
+        "alerts": [
+            {
+                "at": a.at.astimezone(zone).isoformat(timespec="minutes"),
+                "subcategory": a.subcategory,
+                "place": a.place_key.split(":", 1)[1],
+                "count": a.count,
+                "baseline": round(a.baseline, 2),
+                "terms": a.terms,
+                "cases": len(a.case_ids),
+            }
+            for a in alerts
+        ],
+        "spiking_now": [s.to_json() for s in spikes],
+    }
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
-
-    return run_with_app(args, body, log_level="WARNING")
+    print(f"热点 {first} – {last}")
+    print(f"高频词: {'、'.join(terms) or '-'}")
+    print(f"预警 {len(alerts)} 次:")
+    for row in report["alerts"]:
+        print(
+            f"  {row['at']} {row['place']}「{row['subcategory']}」{row['count']} 件"
+            f"（往常约 {row['baseline']}）常见词: {'、'.join(row['terms']) or '-'}"
+        )
+    print(f"当前超出基线的格子 {len(spikes)} 个:")
+    for spot in spikes:
+        print(
+            f"  {spot.place}「{spot.subcategory}」{spot.count} 件（往常约 {spot.baseline:.1f}）"
+            f" {'、'.join(spot.numbers[:10])}"
+        )
+    return 0

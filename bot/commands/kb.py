@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.commands.common import add_actions
 from bot.config import load_settings
 
 if TYPE_CHECKING:
@@ -21,8 +22,7 @@ if TYPE_CHECKING:
 
 
 def register(sub: Any) -> None:
-    kb = sub.add_parser("kb", help="the knowledge base for questions (咨询)")
-    kb_sub = kb.add_subparsers(dest="kb_command", required=True, metavar="ACTION")
+    kb_sub = add_actions(sub, "kb", "the knowledge base for questions (咨询)")
 
     search = kb_sub.add_parser("search", help="which entries answer a question, and why")
     search.add_argument("text")

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from bot.app import App
-from bot.commands.common import run_with_app
+from bot.commands.common import app_command
 from storage.outbox import DEAD, HELD, PENDING, SENT, count_by_status, list_messages
 
 
@@ -24,37 +24,34 @@ def register(sub: Any) -> None:
     parser.set_defaults(func=_outbox)
 
 
-def _outbox(args: argparse.Namespace) -> int:
+@app_command
+async def _outbox(args: argparse.Namespace, app: App) -> int:
     status = DEAD if args.dead else args.status
-
-    async def body(app: App) -> int:
-        async with app.sessionmaker() as session:
-            counts = await count_by_status(session=session)
-            rows = await list_messages(session=session, status=status, limit=args.limit)
-        items = [
-            {
-                "id": row.id,
-                "status": row.status,
-                "channel": row.channel,
-                "recipient": row.recipient,
-                "case_id": row.case_id,
-                "attempts": row.attempts,
-                "next_attempt_at": row.next_attempt_at.isoformat(),
-                "last_error": row.last_error,
-                "text": str(row.payload.get("text", ""))[:80],
-            }
-            for row in rows
-        ]
-        if args.json:
-            print(json.dumps({"counts": counts, "rows": items}, ensure_ascii=False, indent=2))
-            return 0
-        print("  ".join(f"{name}: {counts.get(name, 0)}" for name in (PENDING, HELD, SENT, DEAD)))
-        for item in items:
-            error = f"  error: {item['last_error']}" if item["last_error"] else ""
-            print(
-                f"#{item['id']} {item['status']:<7} {item['channel']}/{item['recipient']} "
-                f"tries={item['attempts']} {item['text']!r}{error}"
-            )
+    async with app.sessionmaker() as session:
+        counts = await count_by_status(session=session)
+        rows = await list_messages(session=session, status=status, limit=args.limit)
+    items = [
+        {
+            "id": row.id,
+            "status": row.status,
+            "channel": row.channel,
+            "recipient": row.recipient,
+            "case_id": row.case_id,
+            "attempts": row.attempts,
+            "next_attempt_at": row.next_attempt_at.isoformat(),
+            "last_error": row.last_error,
+            "text": str(row.payload.get("text", ""))[:80],
+        }
+        for row in rows
+    ]
+    if args.json:
+        print(json.dumps({"counts": counts, "rows": items}, ensure_ascii=False, indent=2))
         return 0
-
-    return run_with_app(args, body, log_level="WARNING")
+    print("  ".join(f"{name}: {counts.get(name, 0)}" for name in (PENDING, HELD, SENT, DEAD)))
+    for item in items:
+        error = f"  error: {item['last_error']}" if item["last_error"] else ""
+        print(
+            f"#{item['id']} {item['status']:<7} {item['channel']}/{item['recipient']} "
+            f"tries={item['attempts']} {item['text']!r}{error}"
+        )
+    return 0

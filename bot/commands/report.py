@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from bot.app import App
-from bot.commands.common import add_period_args, read_period, run_with_app
+from bot.commands.common import add_period_args, app_command, read_period
 from handlers.report import build_report, format_report
 
 DAYS = 30  # the default period: the last 30 days, today included
@@ -23,22 +23,20 @@ def register(sub: Any) -> None:
     parser.set_defaults(func=_report)
 
 
-def _report(args: argparse.Namespace) -> int:
-    async def body(app: App) -> int:
-        period = read_period(args, app.deps, default_days=DAYS)
-        async with app.sessionmaker() as session:
-            report = await build_report(
-                session,
-                start=period.start,
-                end=period.end,
-                unit=args.unit,
-                now=app.deps.clock.now(),
-                calendar=app.deps.calendar,
-            )
-        if args.json:
-            print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
-        else:
-            print(format_report(report, app.deps.texts, zone=app.deps.zone))
-        return 0
-
-    return run_with_app(args, body, log_level="WARNING")
+@app_command
+async def _report(args: argparse.Namespace, app: App) -> int:
+    period = read_period(args, app.deps, default_days=DAYS)
+    async with app.sessionmaker() as session:
+        report = await build_report(
+            session,
+            start=period.start,
+            end=period.end,
+            unit=args.unit,
+            now=app.deps.clock.now(),
+            calendar=app.deps.calendar,
+        )
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(format_report(report, app.deps.texts, zone=app.deps.zone))
+    return 0

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.app import App
-from bot.commands.common import run_with_app
+from bot.commands.common import add_actions, app_command, run_with_app
 from storage.staff import CENTRE_UNIT, ROLES, create_invite, list_staff, remove_staff, unit_exists
 from storage.units import active_units
 
@@ -22,8 +22,7 @@ _CENTRE_ROLES = ("dispatcher", "supervisor")
 
 
 def register(sub: Any) -> None:
-    staff = sub.add_parser("staff", help="unit staff, dispatchers and supervisors")
-    staff_sub = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    staff_sub = add_actions(sub, "staff", "unit staff, dispatchers and supervisors")
 
     invite = staff_sub.add_parser("invite", help="print a one-time code to join the bot")
     invite.add_argument(
@@ -84,49 +83,45 @@ def _invite(args: argparse.Namespace) -> int:
     return run_with_app(args, body, log_level="WARNING")
 
 
-def _list(args: argparse.Namespace) -> int:
-    async def body(app: App) -> int:
-        if args.unit and not await _check_unit(app, args.unit):
-            return 2
-        async with app.sessionmaker() as session:
-            members = await list_staff(session=session, unit=args.unit, include_removed=args.all)
-            rows = [
-                {
-                    "id": m.id,
-                    "unit": m.unit_name,
-                    "role": m.role,
-                    "channel": m.channel,
-                    "account": m.external_id,
-                    "name": m.display_name,
-                    "active": m.active,
-                    "joined_at": m.created_at.isoformat(),
-                }
-                for m in members
-            ]
-        if args.json:
-            print(json.dumps(rows, ensure_ascii=False, indent=2))
-            return 0
-        if not rows:
-            print("no staff")
-        for row in rows:
-            state = "" if row["active"] else "  (removed)"
-            print(
-                f"{row['id']:>4}  {row['role']:<10} {row['unit']}  "
-                f"{row['channel']}:{row['account']}  {row['name'] or '-'}{state}"
-            )
+@app_command
+async def _list(args: argparse.Namespace, app: App) -> int:
+    if args.unit and not await _check_unit(app, args.unit):
+        return 2
+    async with app.sessionmaker() as session:
+        members = await list_staff(session=session, unit=args.unit, include_removed=args.all)
+        rows = [
+            {
+                "id": m.id,
+                "unit": m.unit_name,
+                "role": m.role,
+                "channel": m.channel,
+                "account": m.external_id,
+                "name": m.display_name,
+                "active": m.active,
+                "joined_at": m.created_at.isoformat(),
+            }
+            for m in members
+        ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
+    if not rows:
+        print("no staff")
+    for row in rows:
+        state = "" if row["active"] else "  (removed)"
+        print(
+            f"{row['id']:>4}  {row['role']:<10} {row['unit']}  "
+            f"{row['channel']}:{row['account']}  {row['name'] or '-'}{state}"
+        )
+    return 0
 
-    return run_with_app(args, body, log_level="WARNING")
 
-
-def _remove(args: argparse.Namespace) -> int:
-    async def body(app: App) -> int:
-        async with app.sessionmaker() as session, session.begin():
-            member = await remove_staff(session=session, staff_id=args.id)
-        if member is None:
-            print(f"no staff member {args.id}", file=sys.stderr)
-            return 1
-        print(f"removed {member.id}: {member.role} of {member.unit_name}")
-        return 0
-
-    return run_with_app(args, body, log_level="WARNING")
+@app_command
+async def _remove(args: argparse.Namespace, app: App) -> int:
+    async with app.sessionmaker() as session, session.begin():
+        member = await remove_staff(session=session, staff_id=args.id)
+    if member is None:
+        print(f"no staff member {args.id}", file=sys.stderr)
+        return 1
+    print(f"removed {member.id}: {member.role} of {member.unit_name}")
+    return 0

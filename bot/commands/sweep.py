@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.app import App
-from bot.commands.common import run_with_app
+from bot.commands.common import app_command
 
 
 def register(sub: Any) -> None:
@@ -44,28 +44,26 @@ def parse_instant(text: str, app: App) -> datetime:
     return moment
 
 
-def _sweep(args: argparse.Namespace) -> int:
-    async def body(app: App) -> int:
-        from bot.scheduler import build_sweep
+@app_command
+async def _sweep(args: argparse.Namespace, app: App) -> int:
+    from bot.scheduler import build_sweep
 
-        now = parse_instant(args.now, app) if args.now else None
-        result = await build_sweep(app).run(now)
-        if args.json:
-            print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
-            return 0
-        local = result.at.astimezone(app.deps.zone)
-        print(f"sweep at {local:%Y-%m-%d %H:%M:%S %Z}: {result.planned} case(s) planned")
-        for fired in result.fired:
-            due = fired.due_at.astimezone(app.deps.zone)
-            what = "skipped (deadline passed)" if fired.skipped else f"{fired.messages} message(s)"
-            print(f"  {fired.case_number}  {fired.kind:<13} due {due:%m-%d %H:%M}  {what}")
-        if not result.fired:
-            print("  nothing due")
-        if result.digest is not None:
-            print(f"  daily digest: {result.digest} message(s)")
-        if result.bulletin is not None:
-            print(f"  weekly bulletin: {result.bulletin} message(s)")
-        print(f"  due-work queries {result.find_ms:.1f} ms, whole pass {result.total_ms:.1f} ms")
+    now = parse_instant(args.now, app) if args.now else None
+    result = await build_sweep(app).run(now)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return 0
-
-    return run_with_app(args, body, log_level="WARNING")
+    local = result.at.astimezone(app.deps.zone)
+    print(f"sweep at {local:%Y-%m-%d %H:%M:%S %Z}: {result.planned} case(s) planned")
+    for fired in result.fired:
+        due = fired.due_at.astimezone(app.deps.zone)
+        what = "skipped (deadline passed)" if fired.skipped else f"{fired.messages} message(s)"
+        print(f"  {fired.case_number}  {fired.kind:<13} due {due:%m-%d %H:%M}  {what}")
+    if not result.fired:
+        print("  nothing due")
+    if result.digest is not None:
+        print(f"  daily digest: {result.digest} message(s)")
+    if result.bulletin is not None:
+        print(f"  weekly bulletin: {result.bulletin} message(s)")
+    print(f"  due-work queries {result.find_ms:.1f} ms, whole pass {result.total_ms:.1f} ms")
+    return 0

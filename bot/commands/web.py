@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.app import App
-from bot.commands.common import run_with_app
+from bot.commands.common import app_command, run_with_app
 from storage.models import StaffMember
 from storage.staff import CENTRE_UNIT, ROLES, enrol_staff, unit_exists
 from storage.webaccounts import (
@@ -154,44 +154,40 @@ def _print_setup_link(
     return run_with_app(args, body, log_level="WARNING")
 
 
-def _list(args: argparse.Namespace) -> int:
-    async def body(app: App) -> int:
-        async with app.sessionmaker() as session:
-            rows = await list_accounts(session=session)
-        if not rows:
-            print("no web accounts")
-        for account, member in rows:
-            state = "password set" if account.password_hash else "waiting for set-up"
-            active = "" if account.active and member.active else "  (disabled)"
-            print(
-                f"{account.login:<16} staff {member.id:>4}  {member.role:<10} "
-                f"{member.unit_name}  {state}{active}"
-            )
-        return 0
-
-    return run_with_app(args, body, log_level="WARNING")
-
-
-def _first_run(args: argparse.Namespace) -> int:
-    async def body(app: App) -> int:
-        settings = app.settings.web
-        if not settings.enabled:
-            print("web workbench: off ([web] enabled = false)")
-            return 0
-        async with app.sessionmaker() as session:
-            rows = await list_accounts(session=session)
-        print(f"web workbench: {settings.base_url}/login")
-        if any(a.password_hash for a, _ in rows):
-            print("log in with your account; a new colleague: hotline web link --help")
-            return 0
-        member = await _new_member(
-            app, login="admin", unit=CENTRE_UNIT, role="supervisor", name="管理员"
+@app_command
+async def _list(args: argparse.Namespace, app: App) -> int:
+    async with app.sessionmaker() as session:
+        rows = await list_accounts(session=session)
+    if not rows:
+        print("no web accounts")
+    for account, member in rows:
+        state = "password set" if account.password_hash else "waiting for set-up"
+        active = "" if account.active and member.active else "  (disabled)"
+        print(
+            f"{account.login:<16} staff {member.id:>4}  {member.role:<10} "
+            f"{member.unit_name}  {state}{active}"
         )
-        if member is None:
-            return 2
-        url = await _issue(app, member, "admin")
-        print(f"first login: open {url}")
-        print("to set the password of 'admin' (a supervisor), then log in as admin.")
-        return 0
+    return 0
 
-    return run_with_app(args, body, log_level="WARNING")
+
+@app_command
+async def _first_run(args: argparse.Namespace, app: App) -> int:
+    settings = app.settings.web
+    if not settings.enabled:
+        print("web workbench: off ([web] enabled = false)")
+        return 0
+    async with app.sessionmaker() as session:
+        rows = await list_accounts(session=session)
+    print(f"web workbench: {settings.base_url}/login")
+    if any(a.password_hash for a, _ in rows):
+        print("log in with your account; a new colleague: hotline web link --help")
+        return 0
+    member = await _new_member(
+        app, login="admin", unit=CENTRE_UNIT, role="supervisor", name="管理员"
+    )
+    if member is None:
+        return 2
+    url = await _issue(app, member, "admin")
+    print(f"first login: open {url}")
+    print("to set the password of 'admin' (a supervisor), then log in as admin.")
+    return 0

@@ -58,13 +58,7 @@ async def _push(settings: Settings) -> None:
     # clock and texts as `hotline run`.
     app = await build_app(settings)
     try:
-        parts = build_parts(
-            settings.wechat,
-            sessionmaker=app.sessionmaker,
-            clock=app.deps.clock,
-            texts=app.deps.texts,
-            zone=app.deps.zone,
-        )
+        parts = build_parts(settings.wechat, app.deps)
         await parts.push_menu()
     finally:
         await app.close()

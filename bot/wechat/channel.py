@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import App
 from bot.config import WeChatSettings
@@ -26,8 +24,6 @@ from bot.wechat.server import CallbackServer
 from bot.wechat.token import SharedAccessToken
 from bot.wechat.turns import ConversationCore, WeChatTurns
 from handlers.context import CoreDeps
-from handlers.policy.clock import Clock
-from handlers.texts import Texts
 from storage.media import MediaStore
 
 log = logging.getLogger(__name__)
@@ -48,14 +44,7 @@ class WeChatParts:
         await self.api.create_menu(await self.token.get(), definition)
 
 
-def build_parts(
-    settings: WeChatSettings,
-    *,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    clock: Clock,
-    texts: Texts,
-    zone: ZoneInfo,
-) -> WeChatParts:
+def build_parts(settings: WeChatSettings, deps: CoreDeps) -> WeChatParts:
     """The API side alone (no core, no router): what `hotline wechat menu` needs."""
     if not settings.configured:
         raise ValueError("[wechat] needs app_id, secret, token (and encoding_aes_key)")
@@ -68,17 +57,9 @@ def build_parts(
     )
     api = WeChatApi(client, timeout=settings.api_timeout_seconds)
     token = SharedAccessToken(
-        app_id=settings.app_id, api=api, sessionmaker=sessionmaker, clock=clock
+        app_id=settings.app_id, api=api, sessionmaker=deps.sessionmaker, clock=deps.clock
     )
-    sender = WeChatSender(
-        settings=settings,
-        api=api,
-        token=token,
-        sessionmaker=sessionmaker,
-        clock=clock,
-        texts=texts,
-        zone=zone,
-    )
+    sender = WeChatSender(settings=settings, api=api, token=token, deps=deps)
     return WeChatParts(settings=settings, api=api, token=token, sender=sender)
 
 
@@ -91,37 +72,22 @@ class WeChatChannel:
         *,
         core: ConversationCore,
         deps: CoreDeps,
-        sessionmaker: async_sessionmaker[AsyncSession],
         media: MediaStore | None = None,
     ) -> None:
         self.settings = settings
-        self.parts = build_parts(
-            settings,
-            sessionmaker=sessionmaker,
-            clock=deps.clock,
-            texts=deps.texts,
-            zone=deps.zone,
-        )
+        self.parts = build_parts(settings, deps)
         # Without a media store (some tests) photos stay WeChat media ids, as they once were.
         photos = (
             PhotoKeeper(api=self.parts.api, token=self.parts.token, media=media)
             if media is not None
             else None
         )
-        turns = WeChatTurns(
-            core=core,
-            sessionmaker=sessionmaker,
-            clock=deps.clock,
-            texts=deps.texts,
-            photos=photos,
-        )
+        turns = WeChatTurns(core=core, deps=deps, photos=photos)
         self.server = CallbackServer(
             codec=CallbackCodec(settings, deps.clock),
             turns=turns,
             sender=self.parts.sender,
-            sessionmaker=sessionmaker,
-            clock=deps.clock,
-            texts=deps.texts,
+            deps=deps,
             reply_budget=settings.reply_budget_seconds,
             original_id=settings.original_id,
         )
@@ -167,6 +133,5 @@ def channel_for(app: App) -> WeChatChannel | None:
         app.settings.wechat,
         core=app.conversation,
         deps=app.deps,
-        sessionmaker=app.sessionmaker,
         media=app.media,
     )

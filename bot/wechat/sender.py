@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from zoneinfo import ZoneInfo
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import WeChatSettings, WeChatTemplateSettings
 from bot.delivery import DeliveryResult, DeliveryStatus
@@ -28,9 +25,8 @@ from bot.wechat.api import (
 )
 from bot.wechat.choices import Rendered, render, split_text
 from bot.wechat.token import SharedAccessToken
+from handlers.context import CoreDeps
 from handlers.conversation.messages import Channel, Outbound
-from handlers.policy.clock import Clock
-from handlers.texts import Texts
 from storage.wechat import (
     close_window,
     get_contact,
@@ -64,17 +60,12 @@ class WeChatSender:
         settings: WeChatSettings,
         api: WeChatApi,
         token: SharedAccessToken,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        clock: Clock,
-        texts: Texts,
-        zone: ZoneInfo,
+        deps: CoreDeps,
     ) -> None:
         self._api = api
         self._token = token
-        self._sessionmaker = sessionmaker
-        self._clock = clock
-        self._texts = texts
-        self._zone = zone
+        self._sessionmaker, self._clock, self._texts = deps.sessionmaker, deps.clock, deps.texts
+        self._zone = deps.zone
         self._window = timedelta(hours=settings.kf_window_hours)
         self._quota = settings.kf_quota_per_window
         self._template = settings.template

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import DeliveryStatus
 from bot.telegram.bridge import KeyedLocks
@@ -26,9 +25,8 @@ from bot.wechat.parse import Incoming, to_incoming
 from bot.wechat.protocol import SUCCESS, CallbackCodec, CallbackRejected
 from bot.wechat.sender import WeChatSender
 from bot.wechat.turns import WeChatTurns
+from handlers.context import CoreDeps
 from handlers.conversation.messages import Channel, Outbound
-from handlers.policy.clock import Clock
-from handlers.texts import Texts
 from storage.outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -55,9 +53,7 @@ class CallbackServer:
         codec: CallbackCodec,
         turns: WeChatTurns,
         sender: WeChatSender,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        clock: Clock,
-        texts: Texts,
+        deps: CoreDeps,
         reply_budget: float,
         original_id: str | None = None,
     ) -> None:
@@ -67,9 +63,7 @@ class CallbackServer:
         self._original_id = original_id
         self._turns = turns
         self._sender = sender
-        self._sessionmaker = sessionmaker
-        self._clock = clock
-        self._texts = texts
+        self._sessionmaker, self._clock, self._texts = deps.sessionmaker, deps.clock, deps.texts
         self._budget = reply_budget
         self._recent: dict[str, _Turn] = {}
         self._locks = KeyedLocks()

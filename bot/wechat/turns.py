@@ -10,14 +10,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.wechat.choices import Rendered, choice_for, chosen_number, render
 from bot.wechat.parse import Incoming, Kind
 from bot.wechat.photos import PhotoKeeper
+from handlers.context import CoreDeps
 from handlers.conversation.messages import Channel, Inbound, Outbound
-from handlers.policy.clock import Clock
-from handlers.texts import Texts
 from storage.models import WeChatContact
 from storage.outbox import release_held
 from storage.residents import get_resident
@@ -35,16 +34,12 @@ class WeChatTurns:
         self,
         *,
         core: ConversationCore,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        clock: Clock,
-        texts: Texts,
+        deps: CoreDeps,
         photos: PhotoKeeper | None = None,
     ) -> None:
         self._core = core
         self._photos = photos
-        self._sessionmaker = sessionmaker
-        self._clock = clock
-        self._texts = texts
+        self._sessionmaker, self._clock, self._texts = deps.sessionmaker, deps.clock, deps.texts
 
     async def take(self, incoming: Incoming) -> Rendered:
         """What to answer the callback with (empty text: nothing, e.g. for a duplicate)."""

@@ -313,6 +313,9 @@ class WeChatSide:
 # -- the hotline's WeChat channel wired to the stand-ins, for tests ------------------------------
 
 
+REPLY_BUDGET = 4.0
+
+
 def wechat_settings(api: FakeWeChatAPI, **overrides: Any) -> WeChatSettings:
     values: dict[str, Any] = {
         "app_id": APP_ID,
@@ -322,7 +325,8 @@ def wechat_settings(api: FakeWeChatAPI, **overrides: Any) -> WeChatSettings:
         "port": 0,
         "api_base_url": api.base_url,
         "api_timeout_seconds": 2.0,
-        "reply_budget_seconds": 1.0,
+        # WeChat waits 5 s; a generous budget keeps a loaded test machine's slow turn passive.
+        "reply_budget_seconds": REPLY_BUDGET,
     }
     values.update(overrides)
     return WeChatSettings.model_validate(values)
@@ -357,9 +361,7 @@ async def make_rig(app: App, clock: FixedClock, **overrides: Any) -> AsyncIterat
     async with FakeWeChatAPI() as api:
         settings = wechat_settings(api, **overrides)
         core = SlowCore(app)
-        channel = WeChatChannel(
-            settings, core=core, deps=app.deps, sessionmaker=app.sessionmaker, media=app.media
-        )
+        channel = WeChatChannel(settings, core=core, deps=app.deps, media=app.media)
         await channel.start()
         side = WeChatSide(channel.url, clock, api=api, encrypt=settings.mode != "plain")
         try:
