@@ -24,8 +24,7 @@ from bot.app import App
 from bot.knowledge import kb_folder
 from handlers.cases.notify import Recipient, tell
 from handlers.conversation.messages import Outbound
-from handlers.policy.casetypes import RequestType
-from handlers.policy.lifecycle import CaseState
+from handlers.desk.kbpropose import CLOSED_STATES, QUESTION
 from nlp.directory import load_directory
 from nlp.kb.entries import Entry, KbDataError, entry_files, load_entries, parse_entry
 from nlp.kb.writer import entry_toml, replace_entry, table_of, write_atomically
@@ -41,9 +40,6 @@ from storage.models import KbProposal, StaffMember
 
 # An entry from a case is checked again after a year, like the shipped ones.
 VALID_FOR = timedelta(days=365)
-# Proposals come from closed 咨询 cases only.
-CLOSED_STATES = (CaseState.RESOLVED.value, CaseState.CLOSED.value)
-QUESTION = RequestType.QUESTION.value
 # One writer of entry files at a time in this process (read, change, rename).
 _WRITE_LOCK = asyncio.Lock()
 _SPLIT = re.compile(r"[\n,，、;；]+")

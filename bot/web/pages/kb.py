@@ -16,8 +16,6 @@ from typing import Any
 from aiohttp import web
 
 from bot.kbdesk import (
-    CLOSED_STATES,
-    QUESTION,
     EntryErrors,
     EntryForm,
     approve_proposal,
@@ -33,6 +31,7 @@ from bot.web.context import WebDeps, deps_of
 from bot.web.pages.casepage import load_case
 from bot.web.pages.period import period_of
 from bot.web.render import render
+from handlers.desk.kbpropose import CLOSED_STATES, QUESTION, proposal_title, unit_answer
 from handlers.validation import mask_personal_data
 from nlp.kb.entries import Entry, KbDataError
 from storage.kb_proposals import KbProposalError, kb_proposals
@@ -208,15 +207,6 @@ def _may_propose(viewer: Viewer, case: Case) -> bool:
     )
 
 
-def _unit_answer(events: list[CaseEvent]) -> str:
-    """The unit's last words to the resident: the 办结 result, else its last reply."""
-    for action in ("resolved", "replied"):
-        notes = [e.note for e in events if e.action == action and e.note]
-        if notes:
-            return notes[-1]
-    return ""
-
-
 async def _proposable(request: web.Request) -> tuple[Viewer, Case, list[CaseEvent]]:
     viewer = viewer_of(request)
     case, events = await load_case(request, deps_of(request))  # 404 / 403 for other units
@@ -231,8 +221,8 @@ async def propose_page(request: web.Request) -> web.Response:
         "kb_propose.html",
         {
             "case": case,
-            "title": mask_personal_data(case.description)[:200],
-            "answer": mask_personal_data(_unit_answer(events)),
+            "title": proposal_title(case.description),
+            "answer": mask_personal_data(unit_answer(events)),
             "error": None,
         },
     )
