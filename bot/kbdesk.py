@@ -27,7 +27,7 @@ from handlers.conversation.messages import Outbound
 from handlers.desk.kbpropose import CLOSED_STATES, QUESTION
 from nlp.directory import load_directory
 from nlp.kb.entries import Entry, KbDataError, entry_files, load_entries, parse_entry
-from nlp.kb.writer import entry_toml, replace_entry, table_of, write_atomically
+from nlp.kb.writer import entry_table, replace_entry, table_of, write_atomically
 from storage.kb import entry_figures, kb_figures, unmatched_questions
 from storage.kb_proposals import (
     PENDING,
@@ -248,7 +248,7 @@ async def propose(
 def _proposal_file(app: App, proposal: KbProposal, case_number: str) -> tuple[str, Path, str]:
     today = app.deps.clock.now().astimezone(app.deps.zone).date()
     entry_id = f"kb-case-{proposal.id}"
-    text = entry_toml(
+    table = entry_table(
         entry_id=entry_id,
         title=proposal.title,
         answer=proposal.answer,
@@ -259,9 +259,21 @@ def _proposal_file(app: App, proposal: KbProposal, case_number: str) -> tuple[st
         valid_until=today + VALID_FOR,
         source_title=f"{proposal.unit_name} 办结答复",
         source_case=case_number,
-        comment=f"Approved proposal #{proposal.id} from case {case_number}; add tags and variants.",
     )
-    return entry_id, app.settings.kb.local_dir / f"{entry_id}.toml", text
+    head = f"# Approved proposal #{proposal.id} from case {case_number}; add tags and variants.\n"
+    return entry_id, app.settings.kb.local_dir / f"{entry_id}.toml", f"{head}\n{table}"
+
+
+def _write_proposal(app: App, proposal: KbProposal, case_number: str) -> tuple[str, Path]:
+    """The proposal as its own entry file, checked like every entry; never over an existing one."""
+    entry_id, path, text = _proposal_file(app, proposal, case_number)
+    units = load_directory(app.settings.directory.data_dir).unit_names()
+    for i, table in enumerate(tomllib.loads(text)["entry"]):
+        parse_entry(path, i, table, units)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("x", encoding="utf-8") as fh:
+        fh.write(text)
+    return entry_id, path
 
 
 async def _tell_proposer(
@@ -300,55 +312,52 @@ async def _pending(session: Any, proposal_id: int) -> tuple[KbProposal, str]:
     return match[0]
 
 
-async def approve_proposal(
-    app: App, proposal_id: int, *, decided_by: int | None, note: str | None = None
-) -> tuple[str, Path]:
-    """Write the proposal as ``local_dir/kb-case-ID.toml`` (never over an existing file), mark
-    it approved, tell the proposer, reload the index. Returns the entry id and the file."""
+async def decide_proposal(
+    app: App, proposal_id: int, *, approve: bool, decided_by: int | None, note: str | None
+) -> tuple[str, Path] | None:
+    """Approve (write ``local_dir/kb-case-ID.toml``, reload the index; returns the entry id and
+    file) or reject a pending proposal; the proposer is told either way. `decided_by` is the
+    supervisor's staff id, None from the command line."""
     now = app.deps.clock.now()
     async with _WRITE_LOCK, app.sessionmaker() as session, session.begin():
         proposal, number = await _pending(session, proposal_id)
-        entry_id, path, text = _proposal_file(app, proposal, number)
-        units = load_directory(app.settings.directory.data_dir).unit_names()
-        for i, table in enumerate(tomllib.loads(text)["entry"]):
-            parse_entry(path, i, table, units)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("x", encoding="utf-8") as fh:  # never overwrite an entry
-            fh.write(text)
+        written = _write_proposal(app, proposal, number) if approve else None
         try:
             await decide_kb_proposal(
                 session=session,
                 proposal_id=proposal.id,
-                approve=True,
+                approve=approve,
                 now=now,
                 decided_by=decided_by,
-                entry_id=entry_id,
+                entry_id=written[0] if written else None,
                 note=note,
             )
             await _tell_proposer(app, session, proposal, number, now)
         except Exception:
-            path.unlink(missing_ok=True)
+            if written:  # the decision was not stored: no entry without it
+                written[1].unlink(missing_ok=True)
             raise
-    _reload(app)
-    return entry_id, path
+    if written:
+        _reload(app)
+    return written
+
+
+async def approve_proposal(
+    app: App, proposal_id: int, *, decided_by: int | None, note: str | None = None
+) -> tuple[str, Path]:
+    written = await decide_proposal(
+        app, proposal_id, approve=True, decided_by=decided_by, note=note
+    )
+    if written is None:  # an approval writes its file or raises; this keeps the types honest
+        raise KbProposalError(f"proposal {proposal_id} was not written")
+    return written
 
 
 async def reject_proposal(
     app: App, proposal_id: int, *, decided_by: int | None, note: str | None
 ) -> None:
     """Reject with a reason (kept with the decision and sent to the proposer)."""
-    now = app.deps.clock.now()
-    async with app.sessionmaker() as session, session.begin():
-        proposal, number = await _pending(session, proposal_id)
-        await decide_kb_proposal(
-            session=session,
-            proposal_id=proposal.id,
-            approve=False,
-            now=now,
-            decided_by=decided_by,
-            note=note,
-        )
-        await _tell_proposer(app, session, proposal, number, now)
+    await decide_proposal(app, proposal_id, approve=False, decided_by=decided_by, note=note)
 
 
 # -- figures ---------------------------------------------------------------------------------

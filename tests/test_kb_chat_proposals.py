@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.app import App
 from handlers.policy.casetypes import RequestType
 from storage.kb_proposals import kb_proposals
-from tests.desk import join
+from tests.desk import Person, join
 from tests.followup_support import OTHER_UNIT, UNIT, dispatched_case, get_case, local, move
 
 ANSWER = "居住证可在居住地派出所申领，需身份证和居住证明，电话13912345678。"
@@ -22,28 +22,27 @@ async def _closed_question(app: App) -> str:
     return (await get_case(app, case_id)).number
 
 
-async def test_closing_a_question_in_chat_offers_to_propose_it(app: App) -> None:
+async def _close_in_chat(app: App, kind: RequestType, result: str) -> tuple[Person, str]:
+    """A unit member signs and closes a case of `kind` from its card; returns them and its
+    number."""
     staff = await join(app, "s1", UNIT)
-    at = local(2026, 11, 24, 9)
-    case_id = await dispatched_case(app, at, unit=UNIT, request_type=RequestType.QUESTION)
+    case_id = await dispatched_case(app, local(2026, 11, 24, 9), unit=UNIT, request_type=kind)
     case = await get_case(app, case_id)
     await staff.press(f"s:sign:{case.id}:{case.version}")
     case = await get_case(app, case_id)
     await staff.press(f"s:done:{case.id}:{case.version}")
-    await staff.send("可在派出所申领")
+    await staff.send(result)
     await staff.press("s:fin")
-    assert f"/propose {case.number}" in staff.text()
+    return staff, case.number
+
+
+async def test_closing_a_question_in_chat_offers_to_propose_it(app: App) -> None:
+    staff, number = await _close_in_chat(app, RequestType.QUESTION, "可在派出所申领")
+    assert f"/propose {number}" in staff.text()
 
 
 async def test_a_complaint_closed_in_chat_gets_no_such_offer(app: App) -> None:
-    staff = await join(app, "s1", UNIT)
-    case_id = await dispatched_case(app, local(2026, 11, 24, 9), unit=UNIT)
-    case = await get_case(app, case_id)
-    await staff.press(f"s:sign:{case.id}:{case.version}")
-    case = await get_case(app, case_id)
-    await staff.press(f"s:done:{case.id}:{case.version}")
-    await staff.send("已修复")
-    await staff.press("s:fin")
+    staff, _ = await _close_in_chat(app, RequestType.COMPLAINT, "已修复")
     assert "已办结" in staff.text() and "/propose" not in staff.text()
 
 

@@ -102,37 +102,6 @@ def table_of(entry: Entry) -> str:
     )
 
 
-def entry_toml(
-    *,
-    entry_id: str,
-    title: str,
-    answer: str,
-    unit: str,
-    tags: Sequence[str],
-    variants: Sequence[str],
-    valid_from: date,
-    valid_until: date,
-    source_title: str,
-    source_case: str,
-    comment: str,
-) -> str:
-    """One ``[[entry]]`` file whose source is a closed case."""
-    head = "".join(f"# {line}\n" for line in comment.splitlines())
-    table = entry_table(
-        entry_id=entry_id,
-        title=title,
-        answer=answer,
-        unit=unit,
-        tags=tags,
-        variants=variants,
-        valid_from=valid_from,
-        valid_until=valid_until,
-        source_title=source_title,
-        source_case=source_case,
-    )
-    return f"{head}\n{table}"
-
-
 def _trailing_comments(chunk: str) -> tuple[str, str]:
     """Split a table's text into its body and the comment/blank lines at its end, which belong
     to the next table (a heading comment written above it)."""
