@@ -62,6 +62,8 @@ class EntryForm:
     valid_until: str = ""
     source_title: str = ""
     source_url: str = ""
+    # An entry from an approved proposal cites its case instead of a page (kept as it is).
+    source_case: str = ""
     # The digest of the entry as it was when the form was opened: a save over someone else's
     # newer edit is refused instead of silently undoing it.
     digest: str = ""
@@ -79,6 +81,7 @@ class EntryForm:
             valid_until=entry.valid_until.isoformat(),
             source_title=entry.source.title,
             source_url=entry.source.url or "",
+            source_case=entry.source.case or "",
             digest=digest(entry),
         )
 
@@ -98,7 +101,11 @@ class EntryForm:
             "variants": [v for v in self.variants.replace("\r\n", "\n").split("\n") if v.strip()],
             "valid_from": self.valid_from,
             "valid_until": self.valid_until,
-            "source": {"title": self.source_title, "url": self.source_url or None},
+            "source": {
+                "title": self.source_title,
+                "url": self.source_url or None,
+                "case": self.source_case or None,
+            },
         }
 
 

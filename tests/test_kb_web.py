@@ -367,6 +367,14 @@ async def test_a_unit_proposes_from_its_closed_question_and_a_supervisor_approve
     # Deciding twice is refused.
     response = await boss.post_form("/desk/kb/proposals/1/approve", {}, from_page="/desk/kb")
     assert response.status == 409
+    # The approved entry is edited like any other (its source stays the case).
+    data = _form(kb_app, "kb-case-1")
+    data["variants"] = "去哪里领社保卡"
+    path = "/desk/kb/entries/kb-case-1"
+    assert (await boss.post_form(path, data, from_page=path)).status == 303
+    edited = _kb(kb_app).entry("kb-case-1")
+    assert edited is not None and edited.variants == ("去哪里领社保卡",)
+    assert edited.source.case == number
 
 
 async def test_a_rejection_needs_a_reason_and_the_proposer_is_told(
