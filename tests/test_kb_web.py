@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.knowledge import load_knowledge_base
 from handlers.policy.casetypes import RequestType
 from handlers.policy.clock import FixedClock
+from handlers.validation import mask_personal_data
 from nlp.kb import KnowledgeBase
 from nlp.kb.entries import read_entry_file
 from nlp.kb.retrieval import DEFAULT_KB_DIR
@@ -224,8 +225,12 @@ async def test_the_list_filters_by_unit_and_validity(
     await _supervisor(kb_app, browser)
     _, html = await browser.page(f"/desk/kb?unit={HRSS}&validity=valid")
     listed = set(re.findall(r'href="/desk/kb/entries/([a-z0-9-]+)"', html))
-    expected = {e.id for e in _kb(kb_app).entries if e.unit == HRSS}
+    today = clock.now().astimezone(kb_app.deps.zone).date()
+    expected = {e.id for e in _kb(kb_app).entries if e.unit == HRSS and e.valid_on(today)}
     assert listed == expected
+    _, html = await browser.page(f"/desk/kb?unit={HRSS}&validity=future")
+    listed = set(re.findall(r'href="/desk/kb/entries/([a-z0-9-]+)"', html))
+    assert listed == {e.id for e in _kb(kb_app).entries if e.unit == HRSS and e.valid_from > today}
     clock.set(clock.now() + timedelta(days=3 * 365))  # every shipped entry is past its date
     await browser.login("boss")  # the session has expired meanwhile
     _, html = await browser.page("/desk/kb?validity=valid")
@@ -257,6 +262,7 @@ async def test_figures_equal_hotline_kb_stats(
             ("暖气费在哪交", None, None),
             ("暖气费在哪交", None, None),
             ("水费怎么交", None, None),
+            ("我电话13912345678，暖气不热找谁", None, None),
         ]:
             q = await record_kb_answer(
                 session=session,
@@ -285,15 +291,16 @@ async def test_figures_equal_hotline_kb_stats(
     out = await asyncio.to_thread(_run_cli, [*args, "--config", str(config)])
     stats = json.loads(out)
     rows = _figure_rows(html)
-    assert rows["咨询问题"] == [str(stats["asked"])] and stats["asked"] == 7
+    assert rows["咨询问题"] == [str(stats["asked"])] and stats["asked"] == 8
     assert rows["已解决（未立工单）"] == [str(stats["answered_without_case"])]
     assert rows["未解决"] == [str(stats["unsolved"])] and rows["转人工"] == [str(stats["handoff"])]
     assert rows["无匹配条目"] == [str(stats["no_match"])]
     assert rows["已解决率"] == [f"{stats['solved_rate'] * 100:.1f}%"]
     unmatched = re.findall(r"<li>(\d+) × ([^<]+)</li>", html.split('id="kb-unmatched"')[1])
     assert [(int(n), unescape(t)) for n, t in unmatched] == [
-        (u["count"], u["text"]) for u in stats["unmatched"]
+        (u["count"], mask_personal_data(u["text"])) for u in stats["unmatched"]
     ]
+    assert "13912345678" not in html  # the resident's number is masked on the page
     assert unmatched[0] == ("2", "暖气费在哪交")
     for e in stats["entries"]:
         assert rows[e["entry_id"]] == [

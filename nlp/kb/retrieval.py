@@ -139,10 +139,15 @@ class KnowledgeBase:
         """Read the files again and swap the index in place, so every holder of this object
         (the chat's deps, the workbench) answers from the edited entries without a restart.
         A bad file raises `KbDataError` and the old index stays in use."""
+        self.swap(self.rebuilt())
+
+    def rebuilt(self) -> KnowledgeBase:
+        """A fresh index from the same files (this one untouched): build it off the event loop,
+        it takes seconds for thousands of entries, then `swap` it in."""
         if self._folders is None:
             raise ValueError("this knowledge base was not loaded from files")
         folder, units, extra_dirs = self._folders
-        fresh = KnowledgeBase.load(
+        return KnowledgeBase.load(
             folder,
             units=units,
             extra_dirs=extra_dirs,
@@ -150,8 +155,10 @@ class KnowledgeBase:
             min_score=self.min_score,
             min_coverage=self.min_coverage,
         )
-        # One assignment of the attribute table: searches run on the event loop's thread, so
-        # none sees half of the old index and half of the new.
+
+    def swap(self, fresh: KnowledgeBase) -> None:
+        # One assignment of the attribute table: a search sees the old index or the new one,
+        # never half of each.
         self.__dict__ = fresh.__dict__
 
     @property

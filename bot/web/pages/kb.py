@@ -9,7 +9,7 @@ server, whatever the page offered; the writing itself is `bot.kbdesk`'s (shared 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -114,9 +114,12 @@ async def kb_page(request: web.Request) -> web.Response:
     if viewer.supervises:
         period = period_of(request, deps)
         context["period"] = period
-        context["stats"] = await kb_stats(
+        stats = await kb_stats(
             deps.app, since=period.start, until=period.end, first=period.first, last=period.last
         )
+        # Residents' own words: phone and ID numbers masked, as everywhere in staff views.
+        masked = [{**u, "text": mask_personal_data(u["text"])} for u in stats.unmatched]
+        context["stats"] = replace(stats, unmatched=masked)
     return render(request, "kb.html", context)
 
 
