@@ -213,6 +213,8 @@ async def save_entry(app: App, form: EntryForm, *, editing: str | None, who: str
                 raise EntryErrors({"id": f"id {form.id!r} is already used"})
             file = library.local_dir / f"{form.id}.toml"
             entry = check_form(form, file, library.units)
+            if file.exists():  # a file of that name holding other ids: never overwrite it
+                raise EntryErrors({"id": f"{file.name} already exists: choose another id"})
             text = f"# Written in the workbench by {who}.\n\n{table_of(entry)}"
         else:
             old = library.entry(editing)

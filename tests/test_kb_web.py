@@ -199,6 +199,14 @@ async def test_a_new_entry_gets_its_own_file_and_is_answered(kb_app: App, browse
     # The same id again is refused on the id field.
     response = await browser.post_form("/desk/kb/new", data, from_page="/desk/kb/new")
     assert response.status == 422 and "already used" in _errors(await response.text())["id"]
+    # A file of that name holding another id is never overwritten.
+    other = kb_app.settings.kb.local_dir / "kb-test-other.toml"
+    other.write_text(written.read_text(encoding="utf-8").replace("kb-test-heating", "kb-x"))
+    response = await browser.post_form(
+        "/desk/kb/new", {**data, "id": "kb-test-other"}, from_page="/desk/kb/new"
+    )
+    assert response.status == 422 and "already exists" in _errors(await response.text())["id"]
+    assert "kb-x" in other.read_text(encoding="utf-8")
 
 
 async def test_unit_staff_read_entries_but_may_not_edit(kb_app: App, browser: Browser) -> None:
