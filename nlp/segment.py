@@ -90,14 +90,19 @@ class Segmenter:
         gc.disable()
         try:
             tokenizer.initialize()
-            for word in sorted(set(user_words)):
-                if len(word) > 1:
-                    freq = max(tokenizer.FREQ.get(word) or 0, _USER_WORD_FREQ)
-                    tokenizer.add_word(word, freq)
+            self._tokenizer = tokenizer
+            self.add_words(user_words)
         finally:
             if was_enabled:
                 gc.enable()
-        self._tokenizer = tokenizer
+
+    def add_words(self, words: Iterable[str]) -> None:
+        """Keep more words whole (a knowledge-base edit adds tags); never lowers a frequency."""
+        tokenizer = self._tokenizer
+        for word in sorted(set(words)):
+            if len(word) > 1:
+                freq = max(tokenizer.FREQ.get(word) or 0, _USER_WORD_FREQ)
+                tokenizer.add_word(word, freq)
 
     def cut(self, text: str) -> list[str]:
         # HMM off: unknown runs come out as single characters, which the router re-joins; with HMM

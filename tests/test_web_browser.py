@@ -55,7 +55,9 @@ T = TypeVar("T")
 class LiveApp:
     """The whole app on SQLite with the web server, in a thread of its own (one event loop)."""
 
-    def __init__(self, folder: Path, router: Router) -> None:
+    def __init__(self, folder: Path, router: Router, *, more: dict[str, Any] | None = None) -> None:
+        """`more`: further settings tables (the knowledge-base browser test points [kb] at a
+        copy of the entries and loads it)."""
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -65,9 +67,12 @@ class LiveApp:
                 "database": {"url": f"sqlite+aiosqlite:///{folder / 'hotline.db'}"},
                 "media": {"dir": str(folder / "media")},
                 "web": {"port": 0, "poll_seconds": 1, "secret": "test-secret-key"},
+                **(more or {}),
             }
         )
-        self.app: App = self.run(build_app(settings, clock=self.clock, router=router))
+        self.app: App = self.run(
+            build_app(settings, clock=self.clock, router=router, knowledge=more is not None)
+        )
         self.server = WebServer(self.app)
         self.run(self.server.start())
         self.url = self.server.url

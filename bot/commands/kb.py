@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -157,48 +156,34 @@ def _percent(value: float | None) -> str:
 
 def _stats(args: argparse.Namespace) -> int:
     from bot.commands.common import run_with_app
-    from storage.kb import entry_figures, kb_figures, unmatched_questions
+    from bot.kbdesk import kb_stats
 
     async def body(app: App) -> int:
         since, until = _period(app, args.start, args.end)
-        async with app.sessionmaker() as session:
-            figures = await kb_figures(session=session, since=since, until=until)
-            per_entry = await entry_figures(session=session, since=since, until=until)
-            unmatched = await unmatched_questions(
-                session=session, since=since, until=until, limit=args.limit
-            )
+        last = (until - timedelta(days=1)).date()
+        stats = await kb_stats(
+            app, since=since, until=until, first=since.date(), last=last, limit=args.limit
+        )
         if args.json:
-            out = {
-                "from": since.date().isoformat(),
-                "to": (until - timedelta(days=1)).date().isoformat(),
-                "asked": figures.asked,
-                "answered_without_case": figures.solved,
-                "shown": figures.shown,
-                "solved": figures.solved,
-                "unsolved": figures.unsolved,
-                "handoff": figures.handoff,
-                "no_reply": figures.unanswered,
-                "no_match": figures.no_match,
-                "solved_rate": figures.solved_rate,
-                "entries": [asdict(e) for e in per_entry],
-                "unmatched": [{"text": t, "count": n} for t, n in unmatched],
-            }
-            print(json.dumps(out, ensure_ascii=False))
+            print(json.dumps(stats.to_json(), ensure_ascii=False))
             return 0
-        print(f"{since.date()} – {(until - timedelta(days=1)).date()}")
-        print(f"咨询 questions asked:          {figures.asked}")
-        print(f"答复 answers shown:            {figures.shown}")
-        print(f"已解决 answered without a case: {figures.solved}")
-        print(f"未解决 / 转人工:               {figures.unsolved} / {figures.handoff}")
-        print(f"未回复 no reply yet:           {figures.unanswered}")
-        print(f"已解决率 solved rate:          {_percent(figures.solved_rate)}")
-        print(f"无匹配 no entry matched:       {figures.no_match}")
-        for e in per_entry[:10]:
-            print(f"  {e.entry_id}: shown {e.shown}, solved {e.solved}, unsolved {e.unsolved}")
-        if unmatched:
+        print(f"{stats.first} – {stats.last}")
+        print(f"咨询 questions asked:          {stats.asked}")
+        print(f"答复 answers shown:            {stats.shown}")
+        print(f"已解决 answered without a case: {stats.solved}")
+        print(f"未解决 / 转人工:               {stats.unsolved} / {stats.handoff}")
+        print(f"未回复 no reply yet:           {stats.no_reply}")
+        print(f"已解决率 solved rate:          {_percent(stats.solved_rate)}")
+        print(f"无匹配 no entry matched:       {stats.no_match}")
+        for e in stats.entries[:10]:
+            print(
+                f"  {e['entry_id']}: shown {e['shown']}, solved {e['solved']},"
+                f" unsolved {e['unsolved']}"
+            )
+        if stats.unmatched:
             print("无匹配的问题 questions no entry matched (write these next):")
-            for text, n in unmatched:
-                print(f"  {n} × {text}")
+            for row in stats.unmatched:
+                print(f"  {row['count']} × {row['text']}")
         return 0
 
     return run_with_app(args, body, log_level="WARNING")

@@ -2,6 +2,7 @@
 
 An approved proposal becomes ``[kb] local_dir/kb-case-ID.toml``, validated like every entry and
 loaded at the next start; review and edit it there (tags, more variants) like the shipped ones.
+The decision itself is `bot.kbdesk`'s, shared with the workbench (the proposer is told).
 """
 
 from __future__ import annotations
@@ -9,24 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tomllib
-from datetime import timedelta
-from pathlib import Path
 
 from bot.app import App
-from nlp.directory import load_directory
-from nlp.kb.entries import KbDataError, parse_entry
-from nlp.kb.writer import entry_toml
-from storage.kb_proposals import (
-    PENDING,
-    KbProposalError,
-    decide_kb_proposal,
-    kb_proposals,
-)
-from storage.models import KbProposal
-
-# An entry from a case is checked again after a year, like the shipped ones.
-_VALID_FOR = timedelta(days=365)
+from bot.kbdesk import approve_proposal, reject_proposal
+from nlp.kb.entries import KbDataError
+from storage.kb_proposals import KbProposalError, kb_proposals
 
 
 async def list_proposals(app: App, args: argparse.Namespace) -> int:
@@ -56,58 +44,11 @@ async def list_proposals(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-def _entry_file(app: App, proposal: KbProposal, case_number: str) -> tuple[str, Path, str]:
-    today = app.deps.clock.now().astimezone(app.deps.zone).date()
-    entry_id = f"kb-case-{proposal.id}"
-    text = entry_toml(
-        entry_id=entry_id,
-        title=proposal.title,
-        answer=proposal.answer,
-        unit=proposal.unit_name,
-        tags=[],
-        variants=[],
-        valid_from=today,
-        valid_until=today + _VALID_FOR,
-        source_title=f"{proposal.unit_name} 办结答复",
-        source_case=case_number,
-        comment=f"Approved proposal #{proposal.id} from case {case_number}; add tags and variants.",
-    )
-    path = app.settings.kb.local_dir / f"{entry_id}.toml"
-    return entry_id, path, text
-
-
-def _validate(app: App, path: Path, text: str) -> None:
-    units = load_directory(app.settings.directory.data_dir).unit_names()
-    for i, table in enumerate(tomllib.loads(text)["entry"]):
-        parse_entry(path, i, table, units)
-
-
 async def approve(app: App, args: argparse.Namespace) -> int:
     try:
-        async with app.sessionmaker() as session, session.begin():
-            rows = await kb_proposals(session=session, status=PENDING)
-            match = [(p, n) for p, n in rows if p.id == args.approve]
-            if not match:
-                raise KbProposalError(f"no pending proposal {args.approve}")
-            proposal, number = match[0]
-            entry_id, path, text = _entry_file(app, proposal, number)
-            _validate(app, path, text)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("x", encoding="utf-8") as fh:  # never overwrite an entry
-                fh.write(text)
-            try:
-                await decide_kb_proposal(
-                    session=session,
-                    proposal_id=proposal.id,
-                    approve=True,
-                    now=app.deps.clock.now(),
-                    decided_by=args.by,
-                    entry_id=entry_id,
-                    note=args.note,
-                )
-            except Exception:
-                path.unlink(missing_ok=True)
-                raise
+        entry_id, path = await approve_proposal(
+            app, args.approve, decided_by=args.by, note=args.note
+        )
     except (KbProposalError, KbDataError, FileExistsError) as exc:
         print(f"hotline kb proposals: {exc}", file=sys.stderr)
         return 2
@@ -117,15 +58,7 @@ async def approve(app: App, args: argparse.Namespace) -> int:
 
 async def reject(app: App, args: argparse.Namespace) -> int:
     try:
-        async with app.sessionmaker() as session, session.begin():
-            await decide_kb_proposal(
-                session=session,
-                proposal_id=args.reject,
-                approve=False,
-                now=app.deps.clock.now(),
-                decided_by=args.by,
-                note=args.note,
-            )
+        await reject_proposal(app, args.reject, decided_by=args.by, note=args.note)
     except KbProposalError as exc:
         print(f"hotline kb proposals: {exc}", file=sys.stderr)
         return 2

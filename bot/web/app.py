@@ -32,6 +32,7 @@ from bot.web.pages import (
     caselist,
     casepage,
     figures,
+    kb,
     ledger,
     overdue,
     queue,
@@ -60,6 +61,7 @@ def _staff_area() -> web.Application:
     desk.router.add_get("/bulletin", bulletin.bulletin)
     desk.router.add_get("/ledger", ledger.ledger_form)
     desk.router.add_get("/ledger/download", ledger.ledger_download)
+    kb.install_routes(desk)
     desk.router.add_post("/logout", login.logout)
     return desk
 

@@ -26,6 +26,7 @@ def menu(viewer: Viewer) -> list[NavItem]:
         items.append(NavItem("/desk/queue", "派单"))
     items.append(NavItem("/desk/cases", "工单"))
     items.append(NavItem("/desk/overdue", "超期"))
+    items.append(NavItem("/desk/kb", "知识库"))
     if viewer.supervises:
         items += [
             NavItem("/desk/figures", "统计"),

@@ -21,6 +21,7 @@ from handlers.conversation.messages import Button
 from handlers.conversation.turn import Turn
 from handlers.desk.cards import RETURN_REASONS, Cards
 from handlers.errors import UserError
+from handlers.policy.casetypes import RequestType
 from handlers.validation import clean_text
 from storage.models import StaffMember
 
@@ -194,6 +195,9 @@ class UnitDesk:
             )
             await clear_dialog(turn)
             turn.say(self.t("staff.resolved", number=case.number))
+            if case.request_type == RequestType.QUESTION.value:
+                # Issue 14: a question answered once can become a knowledge entry.
+                turn.say(self.t("staff.kb_propose_hint", number=case.number))
             return
         if inbound.photo is None:
             raise UserError("err.not_offered")

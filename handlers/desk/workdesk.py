@@ -18,6 +18,7 @@ from handlers.conversation.turn import Turn
 from handlers.desk.deskviews import DeskViews
 from handlers.desk.dispatchdesk import DispatchDesk
 from handlers.desk.enrolment import Enrolment, in_group
+from handlers.desk.kbpropose import KbProposals
 from handlers.desk.mergedesk import MergeDesk
 from handlers.desk.supervisordesk import SupervisorDesk
 from handlers.desk.unitdesk import CARD_ACTIONS, UnitDesk
@@ -33,6 +34,7 @@ _DESK_PREFIXES = frozenset({p.STAFF, p.DISPATCHER, p.SUPERVISOR, p.MERGE})
 # Commands only people of these roles may use.
 _ROLE_COMMANDS = {
     "cases": UNIT_ROLES,
+    "propose": UNIT_ROLES,
     "queue": frozenset({"dispatcher"}),
     "overdue": frozenset({"supervisor"}),
     "stats": frozenset({"supervisor"}),
@@ -48,6 +50,7 @@ class WorkDesk:
         self.supervise = SupervisorDesk(deps)
         self.views = DeskViews(deps)
         self.merging = MergeDesk(deps)
+        self.proposals = KbProposals(deps)
 
     async def handle(self, turn: Turn, member: StaffMember | None) -> bool:
         """Handle the message if it belongs to the desk; False hands it to the resident side.
@@ -137,6 +140,8 @@ class WorkDesk:
             await self.views.show_case(turn, member, argument)
         elif command == "cases":
             await self.views.unit_cases(turn, member)
+        elif command == "propose":
+            await self.proposals.propose(turn, member, argument)
         elif command == "queue":
             await self.dispatch.queue(turn)
         elif command == "overdue":

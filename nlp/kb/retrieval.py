@@ -73,6 +73,8 @@ class KnowledgeBase:
         min_coverage: float = DEFAULT_MIN_COVERAGE,
     ) -> None:
         self._entries = tuple(entries)
+        # Where `load` read the entries from (folder, units, extra folders), for `reload`.
+        self._folders: tuple[Path, tuple[str, ...], tuple[Path, ...]] | None = None
         self.min_score = min_score
         self.min_coverage = min_coverage
         self._cutter = TermCutter(
@@ -122,7 +124,7 @@ class KnowledgeBase:
         if units is None:
             units = load_directory(kb_dir.parent).unit_names()
         files = entry_files([kb_dir / "entries", *extra_dirs])
-        return cls(
+        kb = cls(
             load_entries(files, units),
             synonyms=load_synonyms(kb_dir / "synonyms.toml"),
             segmenter=segmenter,
@@ -130,6 +132,34 @@ class KnowledgeBase:
             min_score=min_score,
             min_coverage=min_coverage,
         )
+        kb._folders = (kb_dir, tuple(units), tuple(extra_dirs))
+        return kb
+
+    def reload(self) -> None:
+        """Read the files again and swap the index in place, so every holder of this object
+        (the chat's deps, the workbench) answers from the edited entries without a restart.
+        A bad file raises `KbDataError` and the old index stays in use."""
+        self.swap(self.rebuilt())
+
+    def rebuilt(self) -> KnowledgeBase:
+        """A fresh index from the same files (this one untouched): build it off the event loop,
+        it takes seconds for thousands of entries, then `swap` it in."""
+        if self._folders is None:
+            raise ValueError("this knowledge base was not loaded from files")
+        folder, units, extra_dirs = self._folders
+        return KnowledgeBase.load(
+            folder,
+            units=units,
+            extra_dirs=extra_dirs,
+            segmenter=self.segmenter,
+            min_score=self.min_score,
+            min_coverage=self.min_coverage,
+        )
+
+    def swap(self, fresh: KnowledgeBase) -> None:
+        # One assignment of the attribute table: a search sees the old index or the new one,
+        # never half of each.
+        self.__dict__ = fresh.__dict__
 
     @property
     def entries(self) -> tuple[Entry, ...]:

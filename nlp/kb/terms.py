@@ -86,6 +86,10 @@ class TermCutter:
         words.update(self._synonyms)
         words.update(self._synonyms.values())
         self.user_words: frozenset[str] = frozenset(w for w in words if len(w) > 1)
+        if segmenter is not None:
+            # A shared segmenter (the router's, or the previous index's on reload) learns this
+            # index's tags and synonyms too.
+            segmenter.add_words(self.user_words)
         self.segmenter = segmenter or Segmenter(self.user_words, cache_dir=cache_dir)
 
     def words(self, text: str) -> list[str]:
