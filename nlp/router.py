@@ -189,17 +189,21 @@ class _Scores:
     # Characters of the distinct matter terms: "出生医学证明" says more than "丢了".
     length: list[int]
 
-    def ranked(self, names: Sequence[str], targets: Sequence[str]) -> list[int]:
+    def ranked(
+        self, names: Sequence[str], targets: Sequence[str], *, scored_only: bool = False
+    ) -> list[int]:
         """Category indexes, best first. Ties go to the stronger evidence, never to file order:
         equal scores are ordered by specificity, then by the length of the terms, then by the
         support of other categories of the same unit ("物业" backs "电梯"), and only then by name.
+        `scored_only`: leave out the categories that scored nothing (most of them).
         """
         support: dict[str, float] = {}
         for i, score in enumerate(self.scores):
-            if targets[i] != TERRITORIAL:
+            if score and targets[i] != TERRITORIAL:
                 support[targets[i]] = support.get(targets[i], 0.0) + score
+        indexes = range(len(self.scores))
         return sorted(
-            range(len(self.scores)),
+            [i for i in indexes if self.scores[i] > 0] if scored_only else indexes,
             key=lambda i: (
                 -round(self.scores[i], 6),
                 -round(self.specificity[i], 6),
@@ -215,7 +219,9 @@ class _Analysis:
     terms: list[str] = field(default_factory=list)  # accepted terms, in text order, unique
     found: set[str] = field(default_factory=set)  # every term seen, also inside longer ones
     norm: str = ""  # the normalised text
-    tokens: list[str] = field(default_factory=list)  # the segmenter's words
+    # The segmenter's words; without `words=True` only the runs that can hold a two-character
+    # term are cut, the others stay whole.
+    tokens: list[str] = field(default_factory=list)
 
 
 class Router:
@@ -280,6 +286,10 @@ class Router:
         self._long_by_prefix: dict[str, tuple[int, ...]] = {
             k: tuple(sorted(v, reverse=True)) for k, v in long_by_prefix.items()
         }
+        # Terms of one or two characters: only these depend on how jieba cuts the text (longer
+        # ones are found wherever they occur), so a run of text without one need not be cut.
+        self._singles = frozenset(t for t in vocab if len(t) == 1)
+        self._pairs = frozenset(t for t in vocab if len(t) == 2)
         if segmenter is None:
             segmenter = Segmenter(vocab, cache_dir=cache_dir)
         self._segmenter = segmenter
@@ -370,7 +380,9 @@ class Router:
         """Decide category, unit and place for a free-text message."""
         if not text or not text.strip():
             return EMPTY_DECISION
-        return self.evidence(text, place_hint=place_hint).decision
+        norm = normalise(text)
+        analysis = self._analyse_normalised(norm)
+        return self._decide(norm, analysis, self._score(analysis), place_hint)
 
     def evidence(self, text: str, *, place_hint: str | None = None) -> KeywordEvidence:
         """The decision with everything behind it: every category's score and hits, the words.
@@ -378,7 +390,7 @@ class Router:
         A learned model stacks on these (nlp.learn); `route()` keeps only the decision.
         """
         norm = normalise(text or "")
-        analysis = self._analyse_normalised(norm)
+        analysis = self._analyse_normalised(norm, words=True)
         scored = self._score(analysis)
         return KeywordEvidence(
             decision=self._decide(norm, analysis, scored, place_hint),
@@ -406,7 +418,8 @@ class Router:
         subdistrict = place.subdistrict if place else None
         if subdistrict is None:
             subdistrict = self.resolve_subdistrict(place_hint)
-        order = scored.ranked(self._sub_names, self._targets)
+        # Only categories that scored can win, be the rival or an alternative.
+        order = scored.ranked(self._sub_names, self._targets, scored_only=True)
         best = order[0] if order else -1
         if best < 0 or scores[best] < _MIN_SCORE:
             return RouteDecision(
@@ -519,10 +532,32 @@ class Router:
     def _analyse(self, text: str) -> _Analysis:
         return self._analyse_normalised(normalise(text))
 
-    def _analyse_normalised(self, norm: str) -> _Analysis:
-        tokens = self._segmenter.cut(norm)
+    def _analyse_normalised(self, norm: str, *, words: bool = False) -> _Analysis:
         vocab = self._vocab
         spans: list[tuple[int, int, int, str]] = []  # (start char, end char, length, term)
+        # Terms of three or more characters are found wherever they occur, whatever jieba did.
+        # The same pass marks the characters of every two-character term: jieba need only cut
+        # the runs holding one (a run left whole cannot hide or fake a two-character term, and
+        # longer ones are found here), which is most of the cost of a long message.
+        by_prefix, pairs, singles = self._long_by_prefix, self._pairs, self._singles
+        marks = bytearray(len(norm))
+        last = len(norm) - 2
+        for i in range(len(norm)):
+            if norm[i] in singles:
+                marks[i] = 1
+            head = norm[i : i + 2]
+            if head in pairs:
+                marks[i] = marks[i + 1] = 1
+            lengths = by_prefix.get(head) if i < last else None
+            if lengths:
+                for length in lengths:
+                    piece = norm[i : i + length]
+                    if piece in vocab:
+                        spans.append((i, i + length, length, piece))
+        if words:
+            tokens = self._segmenter.cut(norm)
+        else:
+            tokens = self._segmenter.cut(norm, needed=lambda start, end: 1 in marks[start:end])
         found: set[str] = set()
         n = len(tokens)
         pos = 0
@@ -540,15 +575,6 @@ class Router:
                 pair = tok + tokens[i + 1]  # two characters jieba left single
                 if pair in vocab:
                     spans.append((start, start + 2, 2, pair))
-        # Terms of three or more characters are found wherever they occur, whatever jieba did.
-        by_prefix = self._long_by_prefix
-        for i in range(len(norm) - 2):
-            lengths = by_prefix.get(norm[i : i + 2])
-            if lengths:
-                for length in lengths:
-                    piece = norm[i : i + length]
-                    if piece in vocab:
-                        spans.append((i, i + length, length, piece))
         for span in spans:
             found.add(span[3])
         # A term inside a longer matched term does not count on its own ("噪音" in "装修噪音").
