@@ -35,7 +35,7 @@ _CACHE_VERSION = 1
 
 # jieba 0.42's own patterns (jieba/__init__.py): runs of these characters are cut with the
 # dictionary, everything else goes out one character (or one whitespace run) at a time.
-_RE_HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
+_RE_HAN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)")
 _RE_SKIP = re.compile("(\r\n|\\s)")
 _RE_ENG = re.compile("[a-zA-Z0-9]")
 # Decides, from a han block's (start, end) in the text, whether its words matter to the caller.
@@ -105,7 +105,9 @@ def _trimmed_dictionary(source: Path, cache_dir: Path, min_freq: int) -> Path | 
     return target
 
 
-def _build(source: Path, folder: Path, min_freq: int, words: list[str]) -> tuple[dict[str, int], int]:
+def _build(
+    source: Path, folder: Path, min_freq: int, words: list[str]
+) -> tuple[dict[str, int], int]:
     """jieba's dictionary (trimmed) with the user words added, as (FREQ, total)."""
     jieba = _import_jieba()
     dictionary = _trimmed_dictionary(source, folder, min_freq)
@@ -120,7 +122,9 @@ def _build(source: Path, folder: Path, min_freq: int, words: list[str]) -> tuple
 
 def _load_cached(path: Path) -> tuple[dict[str, int], int] | None:
     try:
-        loaded = marshal.loads(path.read_bytes())  # loads(bytes): 3× faster than load(file)
+        # Our own file in the user's cache folder, as jieba's own cache is (marshal cannot run
+        # code; a damaged file is refused below). loads(bytes) is 3× faster than load(file).
+        loaded = marshal.loads(path.read_bytes())  # noqa: S302
     except (OSError, EOFError, ValueError, TypeError):
         return None
     if (
