@@ -219,9 +219,7 @@ class _Analysis:
     terms: list[str] = field(default_factory=list)  # accepted terms, in text order, unique
     found: set[str] = field(default_factory=set)  # every term seen, also inside longer ones
     norm: str = ""  # the normalised text
-    # The segmenter's words; without `words=True` only the runs that can hold a two-character
-    # term are cut, the others stay whole.
-    tokens: list[str] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)  # the segmenter's words
 
 
 class Router:
@@ -286,10 +284,6 @@ class Router:
         self._long_by_prefix: dict[str, tuple[int, ...]] = {
             k: tuple(sorted(v, reverse=True)) for k, v in long_by_prefix.items()
         }
-        # Terms of one or two characters: only these depend on how jieba cuts the text (longer
-        # ones are found wherever they occur), so a run of text without one need not be cut.
-        self._singles = frozenset(t for t in vocab if len(t) == 1)
-        self._pairs = frozenset(t for t in vocab if len(t) == 2)
         if segmenter is None:
             segmenter = Segmenter(vocab, cache_dir=cache_dir)
         self._segmenter = segmenter
@@ -390,7 +384,7 @@ class Router:
         A learned model stacks on these (nlp.learn); `route()` keeps only the decision.
         """
         norm = normalise(text or "")
-        analysis = self._analyse_normalised(norm, words=True)
+        analysis = self._analyse_normalised(norm)
         scored = self._score(analysis)
         return KeywordEvidence(
             decision=self._decide(norm, analysis, scored, place_hint),
@@ -532,32 +526,19 @@ class Router:
     def _analyse(self, text: str) -> _Analysis:
         return self._analyse_normalised(normalise(text))
 
-    def _analyse_normalised(self, norm: str, *, words: bool = False) -> _Analysis:
+    def _analyse_normalised(self, norm: str) -> _Analysis:
         vocab = self._vocab
         spans: list[tuple[int, int, int, str]] = []  # (start char, end char, length, term)
         # Terms of three or more characters are found wherever they occur, whatever jieba did.
-        # The same pass marks the characters of every two-character term: jieba need only cut
-        # the runs holding one (a run left whole cannot hide or fake a two-character term, and
-        # longer ones are found here), which is most of the cost of a long message.
-        by_prefix, pairs, singles = self._long_by_prefix, self._pairs, self._singles
-        marks = bytearray(len(norm))
-        last = len(norm) - 2
-        for i in range(len(norm)):
-            if norm[i] in singles:
-                marks[i] = 1
-            head = norm[i : i + 2]
-            if head in pairs:
-                marks[i] = marks[i + 1] = 1
-            lengths = by_prefix.get(head) if i < last else None
+        by_prefix = self._long_by_prefix
+        for i in range(len(norm) - 2):
+            lengths = by_prefix.get(norm[i : i + 2])
             if lengths:
                 for length in lengths:
                     piece = norm[i : i + length]
                     if piece in vocab:
                         spans.append((i, i + length, length, piece))
-        if words:
-            tokens = self._segmenter.cut(norm)
-        else:
-            tokens = self._segmenter.cut(norm, needed=lambda start, end: 1 in marks[start:end])
+        tokens = self._segmenter.cut(norm)
         found: set[str] = set()
         n = len(tokens)
         pos = 0

@@ -24,22 +24,22 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 _USER_WORD_FREQ = 20000
 DEFAULT_MIN_FREQ = 20
 # Bumped when the cached dictionary's content or format changes.
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
+# What the word table gives for a fragment that starts no word: no log probability is positive.
+_ABSENT = 1.0
 
 # jieba 0.42's own patterns (jieba/__init__.py): runs of these characters are cut with the
 # dictionary, everything else goes out one character (or one whitespace run) at a time.
 _RE_HAN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)")
 _RE_SKIP = re.compile("(\r\n|\\s)")
 _RE_ENG = re.compile("[a-zA-Z0-9]")
-# Decides, from a han block's (start, end) in the text, whether its words matter to the caller.
-BlockFilter = Callable[[int, int], bool]
 
 
 def default_cache_dir() -> Path:
@@ -120,7 +120,14 @@ def _build(
     return tokenizer.FREQ, tokenizer.total
 
 
-def _load_cached(path: Path) -> tuple[dict[str, int], int] | None:
+def _word_table(freq: dict[str, int], total: int) -> dict[str, float | None]:
+    """Every dictionary entry with its log probability as jieba computes it (None for a prefix
+    that is no word), so cutting needs one look-up per fragment and no logarithm."""
+    log_total = math.log(total)
+    return {w: (math.log(f) - log_total if f else None) for w, f in freq.items()}
+
+
+def _load_cached(path: Path) -> tuple[dict[str, float | None], int] | None:
     try:
         # Our own file in the user's cache folder, as jieba's own cache is (marshal cannot run
         # code; a damaged file is refused below). loads(bytes) is 3× faster than load(file).
@@ -166,39 +173,36 @@ class Segmenter:
         try:
             found = _load_cached(cached)
             if found is None:
-                found = _build(source, folder, min_freq, words)
+                freq, total = _build(source, folder, min_freq, words)
+                found = _word_table(freq, total), total
                 _write_atomically(cached, marshal.dumps(found))
         finally:
             if was_enabled:
                 gc.enable()
-        self._freq, self._total = found
-        self._log_total = math.log(self._total)
+        self._table, total = found
+        # What jieba gives a character in no word: log(1) - log(total).
+        self._unknown = math.log(1) - math.log(total)
+        self._source = (source, folder, min_freq, words)
 
     def jieba_tokenizer(self) -> Any:
-        """A jieba `Tokenizer` on this dictionary (to compare with jieba's own cut)."""
+        """A jieba `Tokenizer` on this dictionary, built again (to compare with jieba's cut)."""
         tokenizer = _import_jieba().Tokenizer()
-        tokenizer.FREQ, tokenizer.total, tokenizer.initialized = self._freq, self._total, True
+        tokenizer.FREQ, tokenizer.total = _build(*self._source)
+        tokenizer.initialized = True
         return tokenizer
 
-    def cut(self, text: str, *, needed: BlockFilter | None = None) -> list[str]:
+    def cut(self, text: str) -> list[str]:
         """jieba's cut without HMM, word for word (tests/test_nlp_segment.py compares them).
 
         HMM off: unknown runs come out as single characters, which the router re-joins; with HMM
-        jieba would glue them into invented words that hide keywords. `needed`, when given, is
-        asked for every run of Chinese (and Latin) characters; a run it declines is returned
-        whole, unsegmented, which saves most of the time on long messages.
+        jieba would glue them into invented words that hide keywords.
         """
         words: list[str] = []
-        pos = 0
         for block in _RE_HAN.split(text):
             if not block:
                 continue
-            start, pos = pos, pos + len(block)
             if _RE_HAN.match(block):
-                if needed is None or needed(start, pos):
-                    self._cut_block(block, words)
-                else:
-                    words.append(block)
+                self._cut_block(block, words)
                 continue
             for piece in _RE_SKIP.split(block):
                 if _RE_SKIP.match(piece):
@@ -214,29 +218,27 @@ class Segmenter:
         The best route from each position is the most probable word starting there plus the best
         route after it; ties go to the longer word, as jieba's max() over (score, end) does.
         """
-        freq = self._freq
-        log = math.log
-        log_total = self._log_total
+        get = self._table.get
         n = len(block)
         score = [0.0] * (n + 1)
         ends = [0] * (n + 1)
         for k in range(n - 1, -1, -1):
             best = -math.inf
-            best_end = k
-            found = False
+            best_end = -1
             i = k
             frag = block[k]
-            while i < n and frag in freq:
-                f = freq[frag]
-                if f:
-                    found = True
-                    value = log(f) - log_total + score[i + 1]
+            while i < n:
+                logp = get(frag, _ABSENT)
+                if logp is not None:  # None: only the start of longer words
+                    if logp > 0.0:  # _ABSENT: no word starts so
+                        break
+                    value = logp + score[i + 1]
                     if value >= best:
                         best, best_end = value, i
                 i += 1
                 frag = block[k : i + 1]
-            if not found:
-                best = log(freq.get(block[k]) or 1) - log_total + score[k + 1]
+            if best_end < 0:
+                best, best_end = self._unknown + score[k + 1], k
             score[k], ends[k] = best, best_end
         x = 0
         buf = ""
