@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -37,11 +38,15 @@ def register(subparsers: Any) -> None:
 
 
 def _load(args: argparse.Namespace) -> tuple[RouteMany, CentreCatalogue | None, str | None]:
-    from bot.config import load_settings
+    # Only the [directory] and [router] tables: building every settings model would cost a
+    # third of the start-up. pydantic's plugin look-up reads the metadata of every installed
+    # package (0.1 s); the project has no pydantic plugin (an explicit setting is kept).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    from bot.routersettings import load_route_settings
     from nlp.centre import find_centre_catalogue
     from nlp.router import Router
 
-    settings = load_settings(args.config)
+    settings = load_route_settings(args.config)
     router = Router.load(settings.directory.data_dir)
     centre = find_centre_catalogue(settings.router.centre_catalogue, router.directory)
     model_path = Path(args.model) if args.model else settings.router.model
