@@ -35,6 +35,9 @@ class RouterSettings(_Table):
     retrain_time: time = time(3, 0)
     retrain_recent_weeks: int = Field(default=2, ge=1, le=52)
     retrain_min_examples: int = Field(default=200, ge=10)
+    # How often a running bot looks whether the model file changed (another instance's retrain
+    # replaced it) and loads it again.
+    model_check_seconds: int = Field(default=60, ge=5)
 
     @model_validator(mode="after")
     def _retrain_needs_a_model_path(self) -> RouterSettings:

@@ -1,5 +1,6 @@
 """Scheduled jobs (APScheduler 3, AsyncIOScheduler): outbox drain, sweep, digest, bulletin,
-hotspots (热点), and the nightly router retrain when `[router] retrain` is on.
+hotspots (热点), the nightly router retrain when `[router] retrain` is on (claimed in the
+database, so one instance trains), and the watch that loads `[router] model` when it changes.
 
 The jobs hold no state of their own: each reads what is due from the database, so a restart or a
 second instance neither loses nor repeats anything, and the in-memory job store is enough
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -25,6 +27,9 @@ from handlers.followup.periodic import PeriodicSchedule
 from handlers.followup.sweep import Sweep
 from handlers.policy.lifecycle import CaseState
 from storage.duplicates import prune_index
+
+if TYPE_CHECKING:
+    from bot.retrain import ModelWatch
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +109,7 @@ class Jobs:
         self.sweep = sweep
         self.sender = sender
         self.scheduler = AsyncIOScheduler(timezone=app.deps.zone)
+        self.model_watch: ModelWatch | None = None
 
     def start(self) -> None:
         """Add the jobs and start; call inside the running event loop."""
@@ -145,6 +151,18 @@ class Jobs:
             coalesce=True,
         )
         router = self.app.settings.router
+        if router.model is not None:
+            from bot.retrain import ModelWatch
+
+            self.model_watch = ModelWatch(router.model)
+            self.scheduler.add_job(
+                self._guard("model-watch", self._check_model),
+                "interval",
+                seconds=router.model_check_seconds,
+                id="model-watch",
+                max_instances=1,
+                coalesce=True,
+            )
         if router.retrain:
             self.scheduler.add_job(
                 self._guard("retrain", self._retrain),
@@ -187,7 +205,14 @@ class Jobs:
     async def _retrain(self) -> object:
         from bot.retrain import retrain_router
 
-        return await retrain_router(self.app)
+        outcome = await retrain_router(self.app)
+        if outcome.replaced and self.model_watch is not None:
+            self.model_watch.note_current()  # its own file: nothing to load again
+        return outcome
+
+    async def _check_model(self) -> object:
+        assert self.model_watch is not None
+        return await self.model_watch.check(self.app)
 
     @staticmethod
     def _guard(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
