@@ -202,9 +202,12 @@ async def test_retrain_job_is_scheduled_only_when_switched_on(app: App, tmp_path
         finally:
             jobs.scheduler.shutdown(wait=False)
 
-    assert "retrain" not in job_ids(app.settings)
+    off = job_ids(app.settings)
+    assert "retrain" not in off and "model-watch" not in off  # no model: nothing to watch
     router = app.settings.router.model_copy(
-        update={"retrain": True, "model": tmp_path / "m", "retrain_time": time(2, 30)}
-    )
+        update={"retrain": True, "model": tmp_path / "m", "retrain_time": time(2, 30),
+                "model_check_seconds": 30}
+    )  # fmt: skip
     on = job_ids(app.settings.model_copy(update={"router": router}))
     assert "hour='2'" in on["retrain"] and "minute='30'" in on["retrain"]
+    assert on["model-watch"] == "interval[0:00:30]"
