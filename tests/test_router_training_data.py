@@ -107,6 +107,17 @@ def test_train_from_db(
     assert "trained a unit model on 60 rows from database" in capsys.readouterr().out
 
 
+async def _nightly(app: App, path: Path) -> Settings:
+    """15 days of closed cases (8 a day) and settings that retrain into `path`."""
+    for i, row in enumerate(labelled_rows(120)):
+        await _case(app, i, row["text"], row["unit"], "closed", hours_apart=3)
+    router = app.settings.router.model_copy(
+        update={"model": path, "retrain": True, "retrain_min_examples": 50,
+                "retrain_recent_weeks": 1}
+    )  # fmt: skip
+    return app.settings.model_copy(update={"router": router})
+
+
 async def test_scheduled_retrain_writes_and_swaps_the_model(
     app: App, router: Router, tmp_path: Path
 ) -> None:
@@ -114,14 +125,8 @@ async def test_scheduled_retrain_writes_and_swaps_the_model(
     worse than the keywords; the running router then uses it."""
     from nlp.learn.routing import ModelBackedRouter
 
-    for i, row in enumerate(labelled_rows(120)):  # 15 days of cases, 8 a day
-        await _case(app, i, row["text"], row["unit"], "closed", hours_apart=3)
     path = tmp_path / "nightly.model"
-    settings = app.settings.model_copy(
-        update={"router": app.settings.router.model_copy(
-            update={"model": path, "retrain": True, "retrain_min_examples": 50,
-                    "retrain_recent_weeks": 1})}
-    )  # fmt: skip
+    settings = await _nightly(app, path)
     backed = ModelBackedRouter(router)
     nightly = App(settings, app.engine, app.sessionmaker, backed, app.deps, app.conversation,
                   app.media)  # fmt: skip
@@ -140,14 +145,8 @@ async def test_two_instances_retrain_once_and_the_other_loads_the_model(
     broken one is refused and the running model kept."""
     from nlp.learn.routing import ModelBackedRouter
 
-    for i, row in enumerate(labelled_rows(120)):  # 15 days of cases, 8 a day
-        await _case(app, i, row["text"], row["unit"], "closed", hours_apart=3)
     path = tmp_path / "shared.model"
-    settings = app.settings.model_copy(
-        update={"router": app.settings.router.model_copy(
-            update={"model": path, "retrain": True, "retrain_min_examples": 50,
-                    "retrain_recent_weeks": 1})}
-    )  # fmt: skip
+    settings = await _nightly(app, path)
     first = App(settings, app.engine, app.sessionmaker, ModelBackedRouter(router), app.deps,
                 app.conversation, app.media)  # fmt: skip
     second = await build_app(settings, clock=clock, router=ModelBackedRouter(router), prepare=False)
