@@ -574,16 +574,18 @@ class Router:
                     reach[i] = span[1]
         accepted.sort(key=lambda s: s[0])
         terms: list[str] = []
+        seen: set[str] = set()
         negated: set[str] = set()
         for span in accepted:
             term = span[3]
-            if term in terms:
+            if term in seen:
                 continue
             # Light negation: "不是物业的问题", "并非噪音" do not count for the term.
             if norm[max(0, span[0] - 2) : span[0]] in _NEGATIONS and term not in self._places:
                 negated.add(term)
                 continue
             terms.append(term)
+            seen.add(term)
         return _Analysis(terms=terms, found=found - negated, norm=norm, tokens=tokens)
 
     def _score(self, analysis: _Analysis) -> _Scores:
@@ -612,8 +614,9 @@ class Router:
         # "A+B" rules: the rule's category takes the pair; its parts are explained for the others.
         explained: dict[str, set[int]] = {}
         norm = analysis.norm
+        chars = set(norm)  # a set look-up spares most of the substring searches
         for first, combos in self._combos_by_first.items():
-            if first not in norm:
+            if first[0] not in chars or first not in norm:
                 continue
             for parts, ci, weight in combos:
                 if all(part in norm for part in parts[1:]):
