@@ -17,16 +17,17 @@ from typing import Any
 
 def default_cache_dir() -> Path:
     """$HOTLINE_NLP_CACHE, else the user's cache folder ($XDG_CACHE_HOME or ~/.cache)/hotline,
-    else the temporary folder."""
+    else (no home, or a read-only one, as services often have) the temporary folder."""
     env = os.environ.get("HOTLINE_NLP_CACHE")
     if env:
         return Path(env)
     base = os.environ.get("XDG_CACHE_HOME")
     try:
-        root = Path(base) if base else Path.home() / ".cache"
-    except RuntimeError:  # no home directory (a service account)
+        folder = (Path(base) if base else Path.home() / ".cache") / "hotline"
+        folder.mkdir(parents=True, exist_ok=True)
+    except (RuntimeError, OSError):
         return Path(tempfile.gettempdir()) / "hotline-nlp"
-    return root / "hotline"
+    return folder
 
 
 def write_atomically(target: Path, data: bytes) -> None:

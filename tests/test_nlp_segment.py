@@ -82,3 +82,39 @@ def test_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
     again = Segmenter(["科苑社区"], cache_dir=tmp_path)
     assert "科苑社区" in again.cut("科苑社区门口")
     assert cached.read_bytes() != b"not marshal at all"
+
+
+def test_cache_folder_falls_back_to_the_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """$HOTLINE_NLP_CACHE wins; else the user's cache folder; a read-only one (a service's home)
+    falls back to the temporary folder instead of failing the start."""
+    from nlp.cache import default_cache_dir
+
+    monkeypatch.setenv("HOTLINE_NLP_CACHE", str(tmp_path / "own"))
+    assert default_cache_dir() == tmp_path / "own"
+    monkeypatch.delenv("HOTLINE_NLP_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "hotline"
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    assert default_cache_dir().name == "hotline-nlp"
+
+
+def test_toml_cache_follows_the_file(tmp_path: Path) -> None:
+    """The directory's TOML is read from the cache until the file changes."""
+    import tomllib
+
+    from nlp.cache import read_toml
+
+    source = tmp_path / "taxonomy.toml"
+    source.write_text('name = "路灯"\n', encoding="utf-8")
+    cache = tmp_path / "cache"
+    assert read_toml(source, cache) == {"name": "路灯"}
+    assert len(list(cache.glob("toml-*"))) == 1
+    assert read_toml(source, cache) == {"name": "路灯"}  # from the cache
+    source.write_text('name = "路灯坏了"\n', encoding="utf-8")
+    assert read_toml(source, cache) == tomllib.loads(source.read_text(encoding="utf-8"))
+    source.write_text("when = 2026-11-28\n", encoding="utf-8")  # marshal cannot hold a date
+    assert str(read_toml(source, cache)["when"]) == "2026-11-28"
