@@ -117,22 +117,8 @@ class Jobs:
         schedule = periodic_schedule(settings)
         # Two instances allowed so a long drain never earns APScheduler's "skipped" warning each
         # second; the sender's own lock turns the overlapping one into a no-op.
-        self.scheduler.add_job(
-            self._guard("outbox", self.sender.drain),
-            "interval",
-            seconds=settings.outbox_interval_seconds,
-            id="outbox",
-            max_instances=2,
-            coalesce=True,
-        )
-        self.scheduler.add_job(
-            self._guard("sweep", self.sweep.run),
-            "interval",
-            seconds=settings.sweep_interval_seconds,
-            id="sweep",
-            max_instances=1,
-            coalesce=True,
-        )
+        self._every("outbox", self.sender.drain, settings.outbox_interval_seconds, instances=2)
+        self._every("sweep", self.sweep.run, settings.sweep_interval_seconds)
         self.scheduler.add_job(
             self._guard("digest", self._digest),
             "cron",
@@ -155,14 +141,7 @@ class Jobs:
             from bot.retrain import ModelWatch
 
             self.model_watch = ModelWatch(router.model)
-            self.scheduler.add_job(
-                self._guard("model-watch", self._check_model),
-                "interval",
-                seconds=router.model_check_seconds,
-                id="model-watch",
-                max_instances=1,
-                coalesce=True,
-            )
+            self._every("model-watch", self._check_model, router.model_check_seconds)
         if router.retrain:
             self.scheduler.add_job(
                 self._guard("retrain", self._retrain),
@@ -174,16 +153,23 @@ class Jobs:
                 coalesce=True,
             )
         if self.app.settings.hotspots.enabled:
-            self.scheduler.add_job(
-                self._guard("hotspots", self._hotspots),
-                "interval",
-                minutes=self.app.settings.hotspots.interval_minutes,
-                id="hotspots",
-                max_instances=1,
-                coalesce=True,
-            )
+            minutes = self.app.settings.hotspots.interval_minutes
+            self._every("hotspots", self._hotspots, minutes * 60)
         self.scheduler.start()
         log.info("scheduler started: %s", ", ".join(job.id for job in self.scheduler.get_jobs()))
+
+    def _every(
+        self, name: str, job: Callable[[], Awaitable[object]], seconds: float, *, instances: int = 1
+    ) -> None:
+        """An interval job; a run still going when the next is due is not doubled (coalesced)."""
+        self.scheduler.add_job(
+            self._guard(name, job),
+            "interval",
+            seconds=seconds,
+            id=name,
+            max_instances=instances,
+            coalesce=True,
+        )
 
     async def stop(self) -> None:
         if self.scheduler.running:

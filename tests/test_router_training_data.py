@@ -203,6 +203,9 @@ async def test_retrain_job_is_scheduled_only_when_switched_on(app: App, tmp_path
 
     off = job_ids(app.settings)
     assert "retrain" not in off and "model-watch" not in off  # no model: nothing to watch
+    scheduler = app.settings.scheduler
+    assert off["outbox"] == f"interval[0:00:{scheduler.outbox_interval_seconds:02.0f}]"
+    assert off["sweep"].startswith("interval[") and "digest" in off and "bulletin" in off
     router = app.settings.router.model_copy(
         update={"retrain": True, "model": tmp_path / "m", "retrain_time": time(2, 30),
                 "model_check_seconds": 30}
