@@ -18,14 +18,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from nlp.learn.metrics import accuracy, macro_f1
 from nlp.learn.modelfile import save_model
+from nlp.learn.routing import LearnedRouter
 from nlp.learn.table import LabelledRows
 from nlp.learn.training import train
 from nlp.learn.validation import Comparison, cross_validate
-from nlp.router import Router
+from nlp.router import Router, normalise
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 HOTLINE = Path(sys.executable).with_name("hotline")
@@ -116,29 +118,60 @@ def _route_file(path: Path, extra: list[str]) -> tuple[float, float]:
     return wall, cpu
 
 
+def _in_process(router: Router, learned: LearnedRouter, texts: list[str]) -> None:
+    """CPU per 400-character message inside one process (no start-up), with jieba's own cut of
+    the same texts as a yardstick for how much the machine's load slows everything."""
+    jieba = router._segmenter.jieba_tokenizer()
+    norms = [normalise(t) for t in texts]
+
+    def cpu_ms(work: Callable[[], object]) -> float:
+        t0 = time.process_time()
+        work()
+        return (time.process_time() - t0) / len(texts) * 1e3
+
+    yardstick = cpu_ms(lambda: [jieba.lcut(t, HMM=False) for t in norms])
+    cut = cpu_ms(lambda: [router._segmenter.cut(t) for t in norms])
+    keywords = cpu_ms(lambda: [router.route(t) for t in texts])
+    batches = [texts[i : i + 256] for i in range(0, len(texts), 256)]  # as `route --file` does
+    model = cpu_ms(lambda: [learned.route_many(batch) for batch in batches])
+    print(
+        f"   in-process CPU per 400-char message: keywords {keywords:.2f} ms, with model"
+        f" {model:.2f} ms; the router's cut {cut:.2f} ms vs jieba's lcut(HMM=False)"
+        f" {yardstick:.2f} ms (≈0.9 ms on a quiet core)"
+    )
+
+
 def _speed(router: Router, history: LabelledRows, quick: bool) -> None:
     count = 500 if quick else 2000
+    load = os.getloadavg()
     with tempfile.TemporaryDirectory() as folder:
         model_path = Path(folder) / "router.model"
         model, meta = train(router, history, "unit", source="bench history")
         save_model(model_path, model, meta)
         size_mib = model_path.stat().st_size / 2**20
+        texts = _long_messages(history, count)
+        _in_process(router, LearnedRouter(router, model, "unit"), texts)
         messages = Path(folder) / "long.txt"
-        messages.write_text("\n".join(_long_messages(history, count)) + "\n", encoding="utf-8")
+        messages.write_text("\n".join(texts) + "\n", encoding="utf-8")
         one = Path(folder) / "one.txt"
-        one.write_text(_long_messages(history, 1)[0] + "\n", encoding="utf-8")
+        one.write_text(texts[0] + "\n", encoding="utf-8")
         for name, extra in (("keywords only", []), ("with model", ["--model", str(model_path)])):
-            startup = statistics.median(_route_file(one, extra)[0] for _ in range(3))
+            starts = [_route_file(one, extra) for _ in range(3)]
+            start_wall = statistics.median(w for w, _ in starts)
+            start_cpu = statistics.median(c for _, c in starts)
             wall, cpu = _route_file(messages, extra)
-            rate = count / max(1e-9, wall - startup)
             print(
                 f"   route --json --file, {count} × 400 chars, {name}: {count / wall:,.0f} msg/s"
-                f" whole process ({wall:.1f} s, CPU {cpu:.1f} s), {rate:,.0f} msg/s after"
-                f" start-up (start-up {startup:.2f} s)"
+                f" whole process ({wall:.1f} s wall, {cpu:.1f} s CPU = {count / cpu:,.0f} msg/s"
+                f" of CPU); after start-up {count / max(1e-9, cpu - start_cpu):,.0f} msg/s of"
+                f" CPU, {count / max(1e-9, wall - start_wall):,.0f} msg/s wall (start-up"
+                f" {start_wall:.2f} s wall, {start_cpu:.2f} s CPU)"
             )
         print(
             f"   model file: {size_mib:.1f} MiB, held-out accuracy {meta.held_out['accuracy']:.1%}"
         )
+    after = os.getloadavg()
+    print(f"   load average (1 min) {load[0]:.1f} before, {after[0]:.1f} after, on 2 cores")
 
 
 def run(quick: bool) -> None:

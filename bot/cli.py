@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.commands.errors import EXIT_CONFIG, OneLineParser, UsageError, explain, report
-from bot.config import ConfigError
+from bot.configfile import ConfigError
 
 # Command name -> (module, one-line help). Only the module of the command being run is
 # imported, so `hotline route` never pays for SQLAlchemy, aiogram or wechatpy; `hotline --help`

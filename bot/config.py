@@ -1,22 +1,20 @@
 """Configuration: one pydantic model per TOML table, read from `config.toml`-style files.
 
-Precedence: built-in defaults < the file (``--config PATH`` or env ``HOTLINE_CONFIG``) < env vars
-for secrets and the database URL (``HOTLINE_DATABASE_URL``, ``HOTLINE_TELEGRAM_TOKEN``, ...), so a
-production secret never has to sit in a file.
+The file is read by `bot.configfile`; the [directory] and [router] tables' models live in
+`bot.routersettings` (so `hotline route` can validate them alone). Precedence: built-in
+defaults < the file (``--config PATH`` or env ``HOTLINE_CONFIG``) < env vars for secrets and
+the database URL (``HOTLINE_DATABASE_URL``, ``HOTLINE_TELEGRAM_TOKEN``, ...), so a production
+secret never has to sit in a file.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tomllib
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -24,46 +22,20 @@ from pydantic import (
     model_validator,
 )
 
+from bot.configfile import ConfigError, invalid, one_line, read_config
+from bot.routersettings import DirectorySettings, RouterSettings, _Table
 from handlers.policy.sla import SlaSettings
 from handlers.policy.workcalendar import CalendarSettings
 from handlers.texts import languages
 
-
-class _Table(BaseModel):
-    # A misspelt key is an error, not a silently ignored setting.
-    model_config = ConfigDict(extra="forbid")
+__all__ = ["ConfigError", "DirectorySettings", "RouterSettings", "Settings", "load_settings",
+           "one_line"]  # fmt: skip
 
 
 class DatabaseSettings(_Table):
     url: str = "sqlite+aiosqlite:///var/hotline.db"
     echo: bool = False
     pool_size: int = Field(default=8, ge=1, le=200)
-
-
-class DirectorySettings(_Table):
-    # None means the built-in default directory (Lanzhou, Anning district) shipped in nlp/data.
-    data_dir: Path | None = None
-
-
-class RouterSettings(_Table):
-    # Below this confidence the resident is asked to pick a category; see design.md §4.
-    confidence_threshold: float = Field(default=0.45, ge=0.0, le=1.0)
-    # A learned model (`hotline nlp train`); None: the keyword router alone (issue 10).
-    model: Path | None = None
-    # A receiving centre's catalogue (派单目录) mapping; None: `centre_catalogue.toml` in the
-    # directory's data folder if there is one.
-    centre_catalogue: Path | None = None
-    # Scheduled retrain on the stored examples (off by default); needs `model`.
-    retrain: bool = False
-    retrain_time: time = time(3, 0)
-    retrain_recent_weeks: int = Field(default=2, ge=1, le=52)
-    retrain_min_examples: int = Field(default=200, ge=10)
-
-    @model_validator(mode="after")
-    def _retrain_needs_a_model_path(self) -> RouterSettings:
-        if self.retrain and self.model is None:
-            raise ValueError("retrain = true needs model = PATH (where the retrained model goes)")
-        return self
 
 
 class KnowledgeBaseSettings(_Table):
@@ -383,52 +355,10 @@ class Settings(_Table):
         return value
 
 
-class ConfigError(Exception):
-    """The configuration file is missing, unreadable or invalid; the message says where."""
-
-
-# env var -> (table, key): secrets and deployment-specific values that should not live in a file.
-_ENV_OVERRIDES: dict[str, tuple[str, str]] = {
-    "HOTLINE_DATABASE_URL": ("database", "url"),
-    "HOTLINE_TELEGRAM_TOKEN": ("telegram", "token"),
-    "HOTLINE_TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
-    "HOTLINE_WECHAT_SECRET": ("wechat", "secret"),
-    "HOTLINE_WECHAT_TOKEN": ("wechat", "token"),
-    "HOTLINE_WECHAT_AES_KEY": ("wechat", "encoding_aes_key"),
-    "HOTLINE_RESIDENT_WEB_SECRET": ("resident_web", "secret"),
-    "HOTLINE_WEB_SECRET": ("web", "secret"),
-}
-
-
 def load_settings(path: str | Path | None = None, *, env: dict[str, str] | None = None) -> Settings:
     """Read settings from `path` (or $HOTLINE_CONFIG), then apply env overrides."""
-    environ = os.environ if env is None else env
-    raw: dict[str, Any] = {}
-    chosen = path if path is not None else environ.get("HOTLINE_CONFIG")
-    if chosen:
-        file = Path(chosen)
-        try:
-            raw = tomllib.loads(file.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"config file not found: {file}") from exc
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"cannot read config file {file}: {exc}") from exc
-    for var, (table, key) in _ENV_OVERRIDES.items():
-        value = environ.get(var)
-        if value:
-            raw.setdefault(table, {})[key] = value
+    raw, chosen = read_config(path, env=env)
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        where = f" in {chosen}" if chosen else ""
-        raise ConfigError(f"invalid configuration{where}: {one_line(exc)}") from exc
-
-
-def one_line(error: ValidationError) -> str:
-    """Pydantic's report as one line: `table.key: message; ...` (the CLI prints one line)."""
-    parts = []
-    for item in error.errors(include_url=False, include_input=False):
-        where = ".".join(str(part) for part in item["loc"])
-        message = str(item["msg"]).removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
+        raise invalid(exc, chosen) from exc

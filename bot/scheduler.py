@@ -1,5 +1,6 @@
 """Scheduled jobs (APScheduler 3, AsyncIOScheduler): outbox drain, sweep, digest, bulletin,
-hotspots (热点), and the nightly router retrain when `[router] retrain` is on.
+hotspots (热点), the nightly router retrain when `[router] retrain` is on (claimed in the
+database, so one instance trains), and the watch that loads `[router] model` when it changes.
 
 The jobs hold no state of their own: each reads what is due from the database, so a restart or a
 second instance neither loses nor repeats anything, and the in-memory job store is enough
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -26,6 +27,9 @@ from handlers.followup.periodic import PeriodicSchedule
 from handlers.followup.sweep import Sweep
 from handlers.policy.lifecycle import CaseState
 from storage.duplicates import prune_index
+
+if TYPE_CHECKING:
+    from bot.retrain import ModelWatch
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +109,7 @@ class Jobs:
         self.sweep = sweep
         self.sender = sender
         self.scheduler = AsyncIOScheduler(timezone=app.deps.zone)
+        self.model_watch: ModelWatch | None = None
 
     def start(self) -> None:
         """Add the jobs and start; call inside the running event loop."""
@@ -121,6 +126,12 @@ class Jobs:
             "bulletin", self._bulletin, "cron", day_of_week=weekday, **_at(schedule.bulletin_time)
         )
         router = self.app.settings.router
+        if router.model is not None:
+            from bot.retrain import ModelWatch
+
+            self.model_watch = ModelWatch(router.model)
+            check_every = router.model_check_seconds
+            self._add("model-watch", self._check_model, "interval", seconds=check_every)
         if router.retrain:
             self._add("retrain", self._retrain, "cron", **_at(router.retrain_time))
         hotspots = self.app.settings.hotspots
@@ -164,7 +175,14 @@ class Jobs:
     async def _retrain(self) -> object:
         from bot.retrain import retrain_router
 
-        return await retrain_router(self.app)
+        outcome = await retrain_router(self.app)
+        if outcome.replaced and self.model_watch is not None:
+            self.model_watch.note_current()  # its own file: nothing to load again
+        return outcome
+
+    async def _check_model(self) -> object:
+        assert self.model_watch is not None
+        return await self.model_watch.check(self.app)
 
     @staticmethod
     def _guard(name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:

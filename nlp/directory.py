@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from nlp.cache import read_toml
 from nlp.errors import DirectoryDataError
 
 UnitKind = Literal["subdistrict", "department"]
@@ -128,8 +129,7 @@ class Directory:
 def _read(data_dir: Path, name: str) -> tuple[Path, dict[str, Any]]:
     path = data_dir / name
     try:
-        with path.open("rb") as fh:
-            return path, tomllib.load(fh)
+        return path, read_toml(path)
     except FileNotFoundError as exc:
         raise DirectoryDataError(path, "(file)", "file not found") from exc
     except (OSError, tomllib.TOMLDecodeError) as exc:

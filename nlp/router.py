@@ -189,17 +189,21 @@ class _Scores:
     # Characters of the distinct matter terms: "出生医学证明" says more than "丢了".
     length: list[int]
 
-    def ranked(self, names: Sequence[str], targets: Sequence[str]) -> list[int]:
+    def ranked(
+        self, names: Sequence[str], targets: Sequence[str], *, scored_only: bool = False
+    ) -> list[int]:
         """Category indexes, best first. Ties go to the stronger evidence, never to file order:
         equal scores are ordered by specificity, then by the length of the terms, then by the
         support of other categories of the same unit ("物业" backs "电梯"), and only then by name.
+        `scored_only`: leave out the categories that scored nothing (most of them).
         """
         support: dict[str, float] = {}
         for i, score in enumerate(self.scores):
-            if targets[i] != TERRITORIAL:
+            if score and targets[i] != TERRITORIAL:
                 support[targets[i]] = support.get(targets[i], 0.0) + score
+        indexes = range(len(self.scores))
         return sorted(
-            range(len(self.scores)),
+            [i for i in indexes if self.scores[i] > 0] if scored_only else indexes,
             key=lambda i: (
                 -round(self.scores[i], 6),
                 -round(self.specificity[i], 6),
@@ -370,7 +374,9 @@ class Router:
         """Decide category, unit and place for a free-text message."""
         if not text or not text.strip():
             return EMPTY_DECISION
-        return self.evidence(text, place_hint=place_hint).decision
+        norm = normalise(text)
+        analysis = self._analyse_normalised(norm)
+        return self._decide(norm, analysis, self._score(analysis), place_hint)
 
     def evidence(self, text: str, *, place_hint: str | None = None) -> KeywordEvidence:
         """The decision with everything behind it: every category's score and hits, the words.
@@ -406,7 +412,8 @@ class Router:
         subdistrict = place.subdistrict if place else None
         if subdistrict is None:
             subdistrict = self.resolve_subdistrict(place_hint)
-        order = scored.ranked(self._sub_names, self._targets)
+        # Only categories that scored can win, be the rival or an alternative.
+        order = scored.ranked(self._sub_names, self._targets, scored_only=True)
         best = order[0] if order else -1
         if best < 0 or scores[best] < _MIN_SCORE:
             return RouteDecision(
@@ -520,9 +527,18 @@ class Router:
         return self._analyse_normalised(normalise(text))
 
     def _analyse_normalised(self, norm: str) -> _Analysis:
-        tokens = self._segmenter.cut(norm)
         vocab = self._vocab
         spans: list[tuple[int, int, int, str]] = []  # (start char, end char, length, term)
+        # Terms of three or more characters are found wherever they occur, whatever jieba did.
+        by_prefix = self._long_by_prefix
+        for i in range(len(norm) - 2):
+            lengths = by_prefix.get(norm[i : i + 2])
+            if lengths:
+                for length in lengths:
+                    piece = norm[i : i + length]
+                    if piece in vocab:
+                        spans.append((i, i + length, length, piece))
+        tokens = self._segmenter.cut(norm)
         found: set[str] = set()
         n = len(tokens)
         pos = 0
@@ -540,15 +556,6 @@ class Router:
                 pair = tok + tokens[i + 1]  # two characters jieba left single
                 if pair in vocab:
                     spans.append((start, start + 2, 2, pair))
-        # Terms of three or more characters are found wherever they occur, whatever jieba did.
-        by_prefix = self._long_by_prefix
-        for i in range(len(norm) - 2):
-            lengths = by_prefix.get(norm[i : i + 2])
-            if lengths:
-                for length in lengths:
-                    piece = norm[i : i + length]
-                    if piece in vocab:
-                        spans.append((i, i + length, length, piece))
         for span in spans:
             found.add(span[3])
         # A term inside a longer matched term does not count on its own ("噪音" in "装修噪音").
@@ -567,16 +574,18 @@ class Router:
                     reach[i] = span[1]
         accepted.sort(key=lambda s: s[0])
         terms: list[str] = []
+        seen: set[str] = set()
         negated: set[str] = set()
         for span in accepted:
             term = span[3]
-            if term in terms:
+            if term in seen:
                 continue
             # Light negation: "不是物业的问题", "并非噪音" do not count for the term.
             if norm[max(0, span[0] - 2) : span[0]] in _NEGATIONS and term not in self._places:
                 negated.add(term)
                 continue
             terms.append(term)
+            seen.add(term)
         return _Analysis(terms=terms, found=found - negated, norm=norm, tokens=tokens)
 
     def _score(self, analysis: _Analysis) -> _Scores:
@@ -605,8 +614,9 @@ class Router:
         # "A+B" rules: the rule's category takes the pair; its parts are explained for the others.
         explained: dict[str, set[int]] = {}
         norm = analysis.norm
+        chars = set(norm)  # a set look-up spares most of the substring searches
         for first, combos in self._combos_by_first.items():
-            if first not in norm:
+            if first[0] not in chars or first not in norm:
                 continue
             for parts, ci, weight in combos:
                 if all(part in norm for part in parts[1:]):

@@ -76,3 +76,22 @@ def test_kb_defaults_match_the_knowledge_base_defaults() -> None:
     settings = Settings()
     assert settings.kb.min_score == DEFAULT_MIN_SCORE
     assert settings.kb.min_coverage == DEFAULT_MIN_COVERAGE
+
+
+def test_route_reads_the_same_router_tables_and_errors(tmp_path: Path) -> None:
+    """`hotline route` validates only [directory] and [router], with the models and messages of
+    the full settings (a mistake elsewhere is left to the commands that read it)."""
+    from bot.routersettings import load_route_settings
+
+    example = ROOT / "config.example.toml"
+    full, light = load_settings(example, env={}), load_route_settings(example, env={})
+    assert (light.router, light.directory) == (full.router, full.directory)
+    file = tmp_path / "bad.toml"
+    file.write_text("[router]\nretrain = true\n[sla]\nnonsense = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as light_error:
+        load_route_settings(file, env={})
+    assert "router: retrain = true needs model = PATH" in str(light_error.value)
+    assert "nonsense" not in str(light_error.value)
+    file.write_text("[router]\nmodle = 'x'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"in .*bad\.toml: router\.modle"):
+        load_route_settings(file, env={})

@@ -86,3 +86,26 @@ def test_labelled_set_covers_every_unit() -> None:
         counts[row["unit"]] = counts.get(row["unit"], 0) + 1
     for name in load_directory().unit_names():
         assert counts.get(name, 0) >= 3, name
+
+
+def test_route_file_is_read_in_batches_with_splitlines_lines(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--file streams: batches of lines are routed and written before the next is read; lines
+    are those of str.splitlines (CRLF, a lone CR and U+2028 end a line too); a file that is not
+    UTF-8 is a clear error."""
+    import bot.commands.route as route_command
+
+    monkeypatch.setattr(route_command, "_BATCH", 2)
+    text = "路灯坏了\r\n\r\n噪音扰民\r下水道堵了\u2028垃圾没人清\n"
+    src = tmp_path / "in.txt"
+    src.write_bytes(text.encode("utf-8"))
+    assert main(["route", "--json", "--file", str(src)]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == len(text.splitlines()) == 5
+    assert rows[1]["category"] is None and rows[0]["subcategory"] == "路灯照明"
+    # Decoding goes by 8 kB blocks: the answers for the blocks before the bad one are out.
+    src.write_bytes("路灯坏了\n".encode() * 2000 + b"\xff\xfe bad\n")
+    assert main(["route", "--json", "--file", str(src)]) == 2
+    captured = capsys.readouterr()
+    assert "cannot read" in captured.err and 0 < len(captured.out.splitlines()) < 2000

@@ -4,15 +4,18 @@ PostgreSQL), `hotline nlp train --from-db`, and the retrain settings."""
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import time, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from bot.app import App, build_app, sync_directory
 from bot.cli import main
 from bot.config import ConfigError, Settings, load_settings
-from bot.retrain import CLOSED_STATES, retrain_router
+from bot.retrain import CLOSED_STATES, ModelWatch, retrain_router
+from handlers.policy.clock import FixedClock
 from nlp.learn.modelfile import read_meta
 from nlp.router import Router
 from storage.examples import (
@@ -104,6 +107,17 @@ def test_train_from_db(
     assert "trained a unit model on 60 rows from database" in capsys.readouterr().out
 
 
+async def _nightly(app: App, path: Path) -> Settings:
+    """15 days of closed cases (8 a day) and settings that retrain into `path`."""
+    for i, row in enumerate(labelled_rows(120)):
+        await _case(app, i, row["text"], row["unit"], "closed", hours_apart=3)
+    router = app.settings.router.model_copy(
+        update={"model": path, "retrain": True, "retrain_min_examples": 50,
+                "retrain_recent_weeks": 1}
+    )  # fmt: skip
+    return app.settings.model_copy(update={"router": router})
+
+
 async def test_scheduled_retrain_writes_and_swaps_the_model(
     app: App, router: Router, tmp_path: Path
 ) -> None:
@@ -111,14 +125,8 @@ async def test_scheduled_retrain_writes_and_swaps_the_model(
     worse than the keywords; the running router then uses it."""
     from nlp.learn.routing import ModelBackedRouter
 
-    for i, row in enumerate(labelled_rows(120)):  # 15 days of cases, 8 a day
-        await _case(app, i, row["text"], row["unit"], "closed", hours_apart=3)
     path = tmp_path / "nightly.model"
-    settings = app.settings.model_copy(
-        update={"router": app.settings.router.model_copy(
-            update={"model": path, "retrain": True, "retrain_min_examples": 50,
-                    "retrain_recent_weeks": 1})}
-    )  # fmt: skip
+    settings = await _nightly(app, path)
     backed = ModelBackedRouter(router)
     nightly = App(settings, app.engine, app.sessionmaker, backed, app.deps, app.conversation,
                   app.media)  # fmt: skip
@@ -126,6 +134,49 @@ async def test_scheduled_retrain_writes_and_swaps_the_model(
     assert outcome.rows == 120 and outcome.recent_rows > 0, outcome
     assert outcome.replaced and not outcome.current_is_model, outcome
     assert backed.learned is not None and read_meta(path).rows == 120
+
+
+async def test_two_instances_retrain_once_and_the_other_loads_the_model(
+    app: App, router: Router, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Two `hotline run` instances (each its own engine) run the nightly job at once: the
+    database claim lets exactly one train; the other skips, and its model watch loads the file
+    the winner wrote. A second run the same night skips too; a touched file is not reloaded, a
+    broken one is refused and the running model kept."""
+    from nlp.learn.routing import ModelBackedRouter
+
+    path = tmp_path / "shared.model"
+    settings = await _nightly(app, path)
+    first = App(settings, app.engine, app.sessionmaker, ModelBackedRouter(router), app.deps,
+                app.conversation, app.media)  # fmt: skip
+    second = await build_app(settings, clock=clock, router=ModelBackedRouter(router), prepare=False)
+    watches = {id(first): ModelWatch(path), id(second): ModelWatch(path)}
+    night = T0 + timedelta(days=15)
+    try:
+        outcomes = await asyncio.gather(
+            retrain_router(first, now=night), retrain_router(second, now=night)
+        )
+        assert sorted(o.claimed for o in outcomes) == [False, True], outcomes
+        winner = outcomes[0] if outcomes[0].claimed else outcomes[1]
+        assert winner.replaced and winner.rows == 120, winner
+        loser_app = second if outcomes[0].claimed else first
+        loser = cast(ModelBackedRouter, loser_app.router)
+        assert not any(o.replaced for o in outcomes if not o.claimed)
+        assert loser.learned is None  # it trained nothing
+        watch = watches[id(loser_app)]
+        assert await watch.check(loser_app) is True and loser.learned is not None
+        assert await watch.check(loser_app) is False  # nothing new
+
+        again = await retrain_router(first, now=night + timedelta(hours=2))
+        assert not again.claimed and not again.replaced  # the night is done
+
+        learned = loser.learned
+        os.utime(path)  # touched, same content: not loaded again
+        assert await watch.check(loser_app) is False and loser.learned is learned
+        path.write_bytes(b"not a model")
+        assert await watch.check(loser_app) is False and loser.learned is learned
+    finally:
+        await second.close()
 
 
 def test_retrain_needs_a_model_path(tmp_path: Path) -> None:
@@ -150,12 +201,18 @@ async def test_retrain_job_is_scheduled_only_when_switched_on(app: App, tmp_path
         finally:
             jobs.scheduler.shutdown(wait=False)
 
-    assert "retrain" not in job_ids(app.settings)
+    off = job_ids(app.settings)
+    assert "retrain" not in off and "model-watch" not in off  # no model: nothing to watch
+    scheduler = app.settings.scheduler
+    assert off["outbox"] == f"interval[0:00:{scheduler.outbox_interval_seconds:02.0f}]"
+    assert off["sweep"].startswith("interval[") and "digest" in off and "bulletin" in off
     router = app.settings.router.model_copy(
-        update={"retrain": True, "model": tmp_path / "m", "retrain_time": time(2, 30)}
-    )
+        update={"retrain": True, "model": tmp_path / "m", "retrain_time": time(2, 30),
+                "model_check_seconds": 30}
+    )  # fmt: skip
     on = job_ids(app.settings.model_copy(update={"router": router}))
     assert "hour='2'" in on["retrain"] and "minute='30'" in on["retrain"]
+    assert on["model-watch"] == "interval[0:00:30]"
 
 
 async def test_every_periodic_job_is_scheduled_in_the_district_zone(app: App) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from nlp.centre import CentreCatalogue
@@ -37,11 +40,15 @@ def register(subparsers: Any) -> None:
 
 
 def _load(args: argparse.Namespace) -> tuple[RouteMany, CentreCatalogue | None, str | None]:
-    from bot.config import load_settings
+    # Only the [directory] and [router] tables: building every settings model would cost a
+    # third of the start-up. pydantic's plugin look-up reads the metadata of every installed
+    # package (0.1 s); the project has no pydantic plugin (an explicit setting is kept).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    from bot.routersettings import load_route_settings
     from nlp.centre import find_centre_catalogue
     from nlp.router import Router
 
-    settings = load_settings(args.config)
+    settings = load_route_settings(args.config)
     router = Router.load(settings.directory.data_dir)
     centre = find_centre_catalogue(settings.router.centre_catalogue, router.directory)
     model_path = Path(args.model) if args.model else settings.router.model
@@ -87,29 +94,54 @@ def _readable(decision: RouteDecision, centre: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
+def _lines(handle: TextIO) -> Iterator[str]:
+    """The file's lines as str.splitlines() gives them, read as they come (a large file is
+    never held whole)."""
+    for raw in handle:
+        yield from raw.splitlines() or [""]
+
+
 def run(args: argparse.Namespace) -> int:
     from nlp.errors import NlpError
 
     if args.file is None and args.text is None:
         print("hotline route: give a TEXT or --file PATH", file=sys.stderr)
         return 2
-    if args.file is not None:
+    with contextlib.ExitStack() as stack:
+        if args.file is None:
+            lines: Iterator[str] = iter([args.text])
+        else:
+            try:
+                lines = _lines(stack.enter_context(open(args.file, encoding="utf-8")))
+            except OSError as exc:
+                print(f"hotline route: cannot read {args.file}: {exc}", file=sys.stderr)
+                return 2
         try:
-            lines = Path(args.file).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
+            route_many, centre, model_name = _load(args)
+        except NlpError as exc:
+            print(f"hotline route: {exc}", file=sys.stderr)
+            return 2
+        try:
+            _write(args, lines, route_many, centre, model_name)
+        except UnicodeDecodeError as exc:  # met while reading on: the lines before are out
+            sys.stdout.flush()
             print(f"hotline route: cannot read {args.file}: {exc}", file=sys.stderr)
             return 2
-    else:
-        lines = [args.text]
-    try:
-        route_many, centre, model_name = _load(args)
-    except NlpError as exc:
-        print(f"hotline route: {exc}", file=sys.stderr)
-        return 2
+    return 0
+
+
+def _write(
+    args: argparse.Namespace,
+    lines: Iterator[str],
+    route_many: RouteMany,
+    centre: CentreCatalogue | None,
+    model_name: str | None,
+) -> None:
+    """Route the lines in batches and write each batch's answers before reading on."""
     out = sys.stdout
-    for start in range(0, len(lines), _BATCH):
-        batch = lines[start : start + _BATCH]
-        for i, decision in enumerate(route_many(batch, args.place), start):
+    i = 0
+    while batch := list(itertools.islice(lines, _BATCH)):
+        for decision in route_many(batch, args.place):
             mapped = centre.map(decision) if centre is not None else None
             if args.json:
                 data = decision.to_json()
@@ -122,4 +154,4 @@ def run(args: argparse.Namespace) -> int:
                 if i:
                     out.write("\n")
                 out.write(_readable(decision, mapped) + "\n")
-    return 0
+            i += 1

@@ -20,9 +20,9 @@ from handlers.conversation.messages import Outbound
 from handlers.followup.hotspots import hotspot_lines, week_terms
 from handlers.followup.timers import HANDLE_STATES, SIGN_STATES
 from handlers.policy.lifecycle import CaseState
-from storage.dialect import insert
-from storage.models import Case, CaseEvent, FollowupRun, OutboxMessage
+from storage.models import Case, CaseEvent, OutboxMessage
 from storage.outbox import DEAD
+from storage.periods import claim_period
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,17 +32,6 @@ class PeriodicSchedule:
     digest_time: time = time(8, 30)
     bulletin_weekday: int = 0  # Monday = 0
     bulletin_time: time = time(9, 0)
-
-
-async def _claim_period(session: AsyncSession, kind: str, period: str, now: datetime) -> bool:
-    """Record that `kind` is done for `period`; False if it was done already."""
-    statement = (
-        insert(session, FollowupRun)
-        .values(kind=kind, period=period, at=now)
-        .on_conflict_do_nothing()
-        .returning(FollowupRun.kind)
-    )
-    return (await session.execute(statement)).scalar_one_or_none() is not None
 
 
 class Periodic:
@@ -76,7 +65,7 @@ class Periodic:
     async def send_digest(self, session: AsyncSession, now: datetime) -> int | None:
         """Queue today's digest to every supervisor; None if not due or already done."""
         day = self.digest_due(now)
-        if day is None or not await _claim_period(session, "digest", day.isoformat(), now):
+        if day is None or not await claim_period(session, "digest", day.isoformat(), now):
             return None
         text = await self._digest_text(session, now, day)
         return await notify.tell(
@@ -154,7 +143,7 @@ class Periodic:
     async def send_bulletin(self, session: AsyncSession, now: datetime) -> int | None:
         """Queue this week's bulletin to every supervisor; None if not due or already done."""
         week = self.bulletin_due(now)
-        if week is None or not await _claim_period(session, "bulletin", week, now):
+        if week is None or not await claim_period(session, "bulletin", week, now):
             return None
         rows = await overdue_by_unit(session, now)
         if rows:

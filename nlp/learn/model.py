@@ -164,28 +164,28 @@ class StackedModel:
         return softmax_rows(_stack(margins, seen, keywords) @ self.weights)
 
     def top_features(self, row: Any, label: str, n: int = 3) -> list[str]:
-        """The n-grams of one TF-IDF row that pushed it most towards `label` (one sparse row
-        times one coefficient vector: cheap)."""
+        """The n-grams of one TF-IDF row (a CSR row, or its (indices, data) arrays) that pushed
+        it most towards `label`: the row's non-zeros times the label's coefficients."""
         if not hasattr(self.svm, "coef_"):
             return []
-        classes = list(self.svm.classes_)
-        if label not in classes:
+        classes = self.svm.classes_
+        found = np.flatnonzero(classes == label)  # on the array: no list of labels per message
+        if len(found) == 0:
             return []
-        coef = self.svm.coef_[0] if len(classes) == 2 else self.svm.coef_[classes.index(label)]
-        if len(classes) == 2 and classes.index(label) == 0:
+        position = int(found[0])
+        coef = self.svm.coef_[0] if len(classes) == 2 else self.svm.coef_[position]
+        if len(classes) == 2 and position == 0:
             coef = -coef
-        contributions = row.multiply(coef).tocsr()
-        if contributions.nnz == 0:
+        # Straight on the arrays: scipy's row.multiply(coef) costs ~0.3 ms a message.
+        indices, data = row if isinstance(row, tuple) else (row.indices, row.data)
+        if len(indices) == 0:
             return []
-        order = np.argsort(-contributions.data)[:n]
+        contributions = data * coef[indices]
+        order = np.argsort(-contributions)[:n]
         if self.names is None:
             self.names = self.features.names()
         names = self.names
-        return [
-            names[contributions.indices[i]].replace(" ", "")
-            for i in order
-            if contributions.data[i] > 0
-        ]
+        return [names[indices[i]].replace(" ", "") for i in order if contributions[i] > 0]
 
 
 @dataclass(slots=True)

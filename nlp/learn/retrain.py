@@ -32,6 +32,8 @@ class RetrainOutcome:
     current_is_model: bool = False
     model: StackedModel | None = None
     meta: ModelMeta | None = None
+    # False: another instance (or an earlier run) had claimed this night's retrain.
+    claimed: bool = True
 
 
 def _timed(rows: LabelledRows) -> LabelledRows:

@@ -62,8 +62,12 @@ class LearnedRouter:
         x = self.model.features.transform([texts[i] for i in live], [e.words for e in evidences])
         keywords = keyword_matrix(self.router, evidences, self.model.labels, self.label_kind)
         probs = self.model.probabilities_of(x, keywords)
+        # Each row's non-zeros straight from the CSR arrays (x[row] costs ~0.1 ms a message).
+        x = x.tocsr()
+        indptr, indices, data = x.indptr, x.indices, x.data
         for row, i in enumerate(live):
-            out[i] = self._decision(x[row], evidences[row], probs[row])
+            span = slice(indptr[row], indptr[row + 1])
+            out[i] = self._decision((indices[span], data[span]), evidences[row], probs[row])
         return out
 
     def _subcategory(self, evidence: KeywordEvidence, label: str) -> str | None:

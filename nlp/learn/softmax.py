@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -47,6 +46,10 @@ def fit_weights(features: FloatArray, gold: npt.NDArray[np.int64]) -> FloatArray
 
     start = np.zeros(k)
     start[0] = 1.0
+    # Imported here: routing with a model never fits, and scipy.optimize is a third of the
+    # model's start-up.
+    from scipy.optimize import minimize
+
     result = minimize(loss, start, jac=True, method="L-BFGS-B")
     weights: FloatArray = np.asarray(result.x, dtype=np.float64)
     return weights
