@@ -48,15 +48,17 @@ def _district(folder: Path, extra: str = "") -> Path:
 
 
 def _logged_actions() -> set[str]:
-    """Every `action="..."` literal passed to a call anywhere in handlers/."""
+    """Every action literal passed to a call anywhere in handlers/: `action="..."`, and the
+    second argument of a case command's `Step(actor, "...", …)`."""
     found: set[str] = set()
     for path in HANDLERS.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call):
-                for keyword in node.keywords:
-                    value = keyword.value
-                    if keyword.arg == "action" and isinstance(value, ast.Constant):
-                        found.add(str(value.value))
+            if not isinstance(node, ast.Call):
+                continue
+            values = [k.value for k in node.keywords if k.arg == "action"]
+            if isinstance(node.func, ast.Name) and node.func.id == "Step" and len(node.args) > 1:
+                values.append(node.args[1])
+            found |= {str(v.value) for v in values if isinstance(v, ast.Constant)}
     return found
 
 
