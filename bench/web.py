@@ -52,8 +52,11 @@ def _rows(total: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     rng = random.Random(11)
     cases: list[tuple[Any, ...]] = []
     events: list[tuple[Any, ...]] = []
-    for n in range(1, total + 1):
-        created = NOW - timedelta(minutes=rng.randrange(0, 60 * 24 * 365))
+    # Numbered in the order received, as a live system numbers them (ids follow time).
+    received = sorted(
+        NOW - timedelta(minutes=rng.randrange(0, 60 * 24 * 365)) for _ in range(total)
+    )
+    for n, created in enumerate(received, start=1):
         unit = UNITS[n % len(UNITS)]
         signed = created + timedelta(hours=rng.randrange(1, 30))
         handle_by = created + timedelta(days=7)

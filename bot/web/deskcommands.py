@@ -9,7 +9,7 @@ from the same text catalogue the chat desks use.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -121,12 +121,18 @@ class CaseWork:
         )
 
     async def resolve(
-        self, member: StaffMember, case_id: int, *, version: int, result: str
+        self,
+        member: StaffMember,
+        case_id: int,
+        *,
+        version: int,
+        result: str,
+        photos: Sequence[str] = (),
     ) -> None:
-        """办结 with the result told to the resident."""
+        """办结 with the result (and the media store's photos) told to the resident."""
         await self._run(
             member,
             lambda ctx, actor: commands.resolve(
-                ctx, actor, case_id, version=version, result=result
+                ctx, actor, case_id, version=version, result=result, photos=photos
             ),
         )

@@ -382,11 +382,16 @@ class OfficeTimeline:
         return self._before[day]
 
     def _until(self, at: datetime) -> timedelta:
-        day = self._calendar.local_date(at)
         at = _utc(at)
-        spans = self._calendar._office_spans(day)
-        inside = sum((min(end, at) - start for start, end in spans if start < at), timedelta(0))
-        return self._until_day(day) + inside
+        day = at.astimezone(self._calendar.timezone).date()
+        total = self._before.get(day)
+        if total is None:
+            total = self._until_day(day)
+        for start, end in self._calendar._office_spans(day):
+            if start >= at:
+                break
+            total += (end if end < at else at) - start
+        return total
 
     def between(self, a: datetime, b: datetime) -> timedelta:
         """Office time from `a` to `b` (negative if b < a), as `working_time_between`."""

@@ -12,6 +12,7 @@ from bot.web.access import viewer_of
 from bot.web.context import deps_of
 from bot.web.deskcommands import ActionRefused, CaseWork
 from bot.web.pages.casepage import load_case, render_case
+from bot.web.pages.uploads import UploadRefused, stored_photos
 from handlers.cases.commands import RefusalCode
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,10 @@ async def case_action(request: web.Request) -> web.Response:
             )
             done = "returned"
         elif action == "resolve":
-            await work.resolve(member, case.id, version=version, result=_str(form.get("result")))
+            photos = await stored_photos(deps, form)
+            await work.resolve(
+                member, case.id, version=version, result=_str(form.get("result")), photos=photos
+            )
             done = "resolved"
         elif action == "assign":
             await work.assign(member, case.id, version=version, unit=_str(form.get("unit")).strip())
@@ -75,19 +79,15 @@ async def case_action(request: web.Request) -> web.Response:
             done = "approved" if approve else "denied"
         else:
             raise web.HTTPNotFound()
-    except ActionRefused as refusal:
+    except (ActionRefused, UploadRefused) as refusal:
         log.warning(
             "web: %s of case %s by staff %s refused: %s", action, case.number, member.id, refusal
         )
         case, events = await load_case(request, deps)
-        return render_case(
-            request,
-            deps,
-            case,
-            events,
-            error=refusal.message,
-            status=_STATUS.get(refusal.code, 409),
+        status = (
+            refusal.status if isinstance(refusal, UploadRefused) else _STATUS.get(refusal.code, 409)
         )
+        return render_case(request, deps, case, events, error=refusal.message, status=status)
     log.info("web: %s of case %s by staff %s", action, case.number, member.id)
     # A returned or re-assigned case may have left a unit's view: go where the viewer can look.
     target = f"/desk/cases/{case.number}?done={done}"
