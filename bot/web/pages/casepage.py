@@ -86,6 +86,16 @@ async def case_page(request: web.Request) -> web.Response:
     return render_case(request, deps, case, events, flash=_FLASH.get(request.query.get("done", "")))
 
 
+async def case_live(request: web.Request) -> web.Response:
+    """The htmx poll of an open case page: 204 while the case is at the version the page shows;
+    once it moved (in Telegram, another browser, a timer), the page as it is now."""
+    deps = deps_of(request)
+    case, events = await load_case(request, deps)
+    if str(case.version) == request.query.get("version"):
+        return web.Response(status=204)
+    return render_case(request, deps, case, events, flash="工单已有新进展，页面已更新")
+
+
 def render_case(
     request: web.Request,
     deps: WebDeps,
