@@ -13,8 +13,7 @@ from typing import Any
 from bot.app import App
 from bot.commands.common import run_with_app
 from bot.scheduler import hotspot_policy
-from handlers.followup.hotspots import find_hotspots, week_terms
-from storage.hotspots import alerts_between
+from handlers.followup.hotspots import period_hotspots
 
 
 def register(sub: Any) -> None:
@@ -44,9 +43,10 @@ def _hotspots(args: argparse.Namespace) -> int:
         end = min(datetime.combine(last + timedelta(days=1), time(0), zone), now)
         policy = hotspot_policy(app.settings.hotspots)
         async with app.sessionmaker() as session:
-            alerts = await alerts_between(session=session, since=start, until=end)
-            spikes = await find_hotspots(session, app.deps, policy, end)
-            terms = await week_terms(session, app.deps, since=start, until=end, n=policy.top_terms)
+            found = await period_hotspots(
+                session, app.deps, policy, start=start, end=end, spikes_at=end, terms_since=start
+            )
+        alerts, spikes, terms = found.alerts, found.spiking, found.terms
         report: dict[str, Any] = {
             "from": first.isoformat(),
             "to": last.isoformat(),
@@ -55,11 +55,11 @@ def _hotspots(args: argparse.Namespace) -> int:
                 {
                     "at": a.at.astimezone(zone).isoformat(timespec="minutes"),
                     "subcategory": a.subcategory,
-                    "place": a.place_key.split(":", 1)[1],
+                    "place": a.place,
                     "count": a.count,
                     "baseline": round(a.baseline, 2),
                     "terms": a.terms,
-                    "cases": len(a.case_ids),
+                    "cases": len(a.numbers),
                 }
                 for a in alerts
             ],
