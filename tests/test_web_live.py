@@ -11,11 +11,10 @@ import pytest
 
 from bot.app import App
 from handlers.cases import commands as cmd
-from handlers.cases.commands import Actor, CommandContext
 from storage.models import StaffMember
 from storage.staff import CENTRE_UNIT
 from tests.desk import case_by_number, file_pending
-from tests.web_helpers import Browser, open_browser, web_staff
+from tests.web_helpers import Browser, chat_command, open_browser, web_staff
 
 UNIT = "区民政局"
 
@@ -27,13 +26,6 @@ async def browser(app: App) -> AsyncIterator[Browser]:
         yield opened
     finally:
         await opened.client.close()
-
-
-async def chat_command(app: App, member: StaffMember, command: object, **kwargs: object) -> None:
-    """What the Telegram desk does on a button: one case command as that staff member."""
-    async with app.sessionmaker() as session, session.begin():
-        ctx = CommandContext(session, app.deps, app.deps.clock.now())
-        await command(ctx, Actor.of_staff(member), **kwargs)  # type: ignore[operator]
 
 
 async def _assigned(app: App) -> tuple[str, StaffMember, StaffMember]:
