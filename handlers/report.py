@@ -292,12 +292,20 @@ async def _moves(
             figures.sign_hours.append(office.between(dispatched, accepted) / hour)
         if resolved is None:
             continue
-        figures.closed += 1
-        figures.close_hours.append(office.between(created, resolved) / hour)
-        deadline = first_round.get(case_id, handle_by)
-        if deadline is not None:
-            figures.on_time_base += 1
-            figures.on_time += resolved <= deadline
+        closed = office.between(created, resolved) / hour
+        count_closed(figures, closed, resolved, first_round.get(case_id, handle_by))
+
+
+def count_closed(
+    figures: UnitFigures, hours: float, resolved: datetime, deadline: datetime | None
+) -> None:
+    """One closed case: its office hours to close, and on time if resolved by `deadline`
+    (its first round's handle deadline; none: not in the on-time base)."""
+    figures.closed += 1
+    figures.close_hours.append(hours)
+    if deadline is not None:
+        figures.on_time_base += 1
+        figures.on_time += resolved <= deadline
 
 
 async def build_report(
@@ -330,14 +338,27 @@ async def build_report(
         _count_callbacks(per_unit, callbacks)
         await _moves(session, per_unit, cohort, start, cutoff, calendar, first_round)
 
+    return await finish_report(session, per_unit_figures, start=start, end=end, unit=unit, now=now)
+
+
+async def finish_report(
+    session: AsyncSession,
+    per_unit_figures: dict[str | None, UnitFigures],
+    *,
+    start: datetime,
+    end: datetime,
+    unit: str | None,
+    now: datetime,
+) -> Report:
+    """Adds "overdue now" (a snapshot of open cases past their handle deadline, whenever
+    received), orders the units and sums the total."""
     overdue = select(Case.unit_name, func.count()).where(
         Case.state.in_(_HANDLE_STATES), Case.handle_deadline < now
     )
     if unit is not None:
         overdue = overdue.where(Case.unit_name == unit)
     for name, count in await _plain(session, overdue.group_by(Case.unit_name)):
-        per_unit(name).overdue_now = int(count)
-
+        per_unit_figures.setdefault(name, UnitFigures(name)).overdue_now = int(count)
     units = sorted(per_unit_figures.values(), key=lambda f: (f.unit is None, f.unit or ""))
     total = UnitFigures(None)
     for figures in units:

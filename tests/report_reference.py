@@ -10,26 +10,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.ledger import _first_round_deadline as first_round_deadline
 from handlers.policy.lifecycle import OPEN_STATES, CaseState
 from handlers.policy.workcalendar import WorkCalendar
-from handlers.report import Report, UnitFigures
+from handlers.report import Report, UnitFigures, count_closed, finish_report
 from storage.models import Case, CaseEvent
 
-_HANDLE_STATES = (CaseState.DISPATCHED.value, CaseState.ACCEPTED.value, CaseState.REOPENED.value)
 _SATISFIED = frozenset({"satisfied", "basic"})
 _OPEN = frozenset(s.value for s in OPEN_STATES)
 
 
 def _hours(calendar: WorkCalendar, a: datetime, b: datetime) -> float:
     return calendar.working_time_between(a, b) / timedelta(hours=1)
-
-
-def _first_round_deadline(case: Case, events: list[CaseEvent]) -> datetime | None:
-    for event in events:
-        if event.action == "reopened":
-            before = (event.data or {}).get("handle_deadline_before")
-            return datetime.fromisoformat(before) if before else None
-    return case.handle_deadline
 
 
 def _case_figures(
@@ -68,12 +60,8 @@ def _case_figures(
     if dispatched is not None and accepted is not None:
         figures.sign_hours.append(_hours(calendar, dispatched, accepted))
     if resolved is not None:
-        figures.closed += 1
-        figures.close_hours.append(_hours(calendar, case.created_at, resolved))
-        deadline = _first_round_deadline(case, events)
-        if deadline is not None:
-            figures.on_time_base += 1
-            figures.on_time += resolved <= deadline
+        hours = _hours(calendar, case.created_at, resolved)
+        count_closed(figures, hours, resolved, first_round_deadline(case, events))
 
 
 async def reference_report(
@@ -103,15 +91,4 @@ async def reference_report(
     for case in cases:
         figures = per_unit.setdefault(case.unit_name, UnitFigures(case.unit_name))
         _case_figures(figures, case, events_of[case.id], cutoff, calendar)
-    overdue = select(Case.unit_name).where(
-        Case.state.in_(_HANDLE_STATES), Case.handle_deadline < now
-    )
-    if unit is not None:
-        overdue = overdue.where(Case.unit_name == unit)
-    for (name,) in (await session.execute(overdue)).all():
-        per_unit.setdefault(name, UnitFigures(name)).overdue_now += 1
-    units = sorted(per_unit.values(), key=lambda f: (f.unit is None, f.unit or ""))
-    total = UnitFigures(None)
-    for figures in units:
-        total.absorb(figures)
-    return Report(start=start, end=end, now=now, unit=unit, units=units, total=total)
+    return await finish_report(session, per_unit, start=start, end=end, unit=unit, now=now)

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from bot.app import App
 from handlers.cases import commands as cmd
 from handlers.cases.commands import Actor, CommandContext
 from handlers.policy.clock import FixedClock
 from handlers.policy.workcalendar import OfficeTimeline, WorkCalendar
 from handlers.report import Report, build_report
-from storage.models import Case, CaseEvent, StaffMember
+from storage.models import Case, CaseEvent
+from tests.desk import join
 from tests.followup_support import OTHER_UNIT, UNIT, dispatched_case, local, move
 from tests.report_reference import reference_report
-from tests.test_merge import STREETLIGHT, api_filing
+from tests.test_merge import STREETLIGHT, api_filing, staff_actor
 from tests.web_helpers import NOVEMBER, rated_scenario
 
 
@@ -28,91 +27,45 @@ async def _run(app: App, command: object, *args: object, **kwargs: object) -> ob
         return await command(ctx, *args, **kwargs)  # type: ignore[operator]
 
 
-async def _actor(app: App, chat: str) -> Actor:
-    async with app.sessionmaker() as session:
-        member = (
-            await session.execute(select(StaffMember).where(StaffMember.external_id == chat))
-        ).scalar_one()
-        return Actor.of_staff(member)
-
-
-async def _version(app: App, case_id: int) -> int:
+async def _on_case(
+    app: App, actor: Actor, command: object, case_id: int, **kwargs: object
+) -> object:
+    """A case command on the case as it is now (its current version), as a desk would."""
     async with app.sessionmaker() as session:
         case = await session.get(Case, case_id)
         assert case is not None
-        return case.version
+        version = case.version
+    return await _run(app, command, actor, case_id, version=version, **kwargs)
 
 
 async def _varied_month(app: App, clock: FixedClock) -> datetime:
     now = await rated_scenario(app, clock)  # reopen, 满意 / 不满意 / 未评价, overdue
-    staff, other, supervisor = [await _actor(app, c) for c in ("501", "701", "901")]
+    staff, other, supervisor = [await staff_actor(app, c) for c in ("501", "701", "901")]
     # Extensions: one approved, one denied; then one of them resolved late, one on time.
     clock.set(local(2026, 11, 16, 9, 0))
     extended = await dispatched_case(app, clock.now(), user="e1")
     denied = await dispatched_case(app, clock.now(), user="e2")
     for case_id in (extended, denied):
         await move(app, case_id, "accepted", local(2026, 11, 16, 11, 0))
-        asked = await _run(
-            app,
-            cmd.request_extension,
-            staff,
-            case_id,
-            version=await _version(app, case_id),
-            days=3,
-            reason="需要协调施工队",
+        asked = await _on_case(
+            app, staff, cmd.request_extension, case_id, days=3, reason="需要协调施工队"
         )
         assert isinstance(asked, CaseEvent)
-        await _run(
-            app,
-            cmd.decide_extension,
-            supervisor,
-            asked.id,
-            approve=case_id == extended,
-        )
+        approve = case_id == extended
+        await _run(app, cmd.decide_extension, supervisor, asked.id, approve=approve)
     clock.set(local(2026, 11, 27, 15, 0))
     for case_id in (extended, denied):
-        await _run(
-            app,
-            cmd.resolve,
-            staff,
-            case_id,
-            version=await _version(app, case_id),
-            result="已修复",
-        )
+        await _on_case(app, staff, cmd.resolve, case_id, result="已修复")
     # A return to the dispatchers, then re-assigned to the other unit, signed there.
     clock.set(local(2026, 11, 18, 9, 0))
     returned = await dispatched_case(app, clock.now(), user="t1")
-    await _run(
-        app,
-        cmd.return_case,
-        staff,
-        returned,
-        version=await _version(app, returned),
-        reason="unit",
-    )
-    async with app.sessionmaker() as session, session.begin():
-        # The dispatcher's assign is a command too; it needs a dispatcher on file.
-        session.add(
-            StaffMember(
-                unit_name="区政务服务中心",
-                role="dispatcher",
-                channel="telegram",
-                external_id="801",
-                display_name="dispatcher",
-                active=True,
-                created_at=clock.now(),
-            )
-        )
-    await _run(
-        app,
-        cmd.assign,
-        await _actor(app, "801"),
-        returned,
-        version=await _version(app, returned),
-        unit=OTHER_UNIT,
-    )
+    await _on_case(app, staff, cmd.return_case, returned, reason="unit")
+    # The dispatcher's assign is a command too; the dispatcher joins as in chat.
+    await join(app, "801", "区政务服务中心", "dispatcher")
+    dispatcher = await staff_actor(app, "801")
+    await _on_case(app, dispatcher, cmd.assign, returned, unit=OTHER_UNIT)
     clock.set(local(2026, 11, 19, 10, 0))
-    await _run(app, cmd.sign, other, returned, version=await _version(app, returned))
+    await _on_case(app, other, cmd.sign, returned)
     # Merged filings: one matter from three residents becomes one case and two 并单.
     clock.set(local(2026, 11, 20, 10, 0))
     for i, text in enumerate(STREETLIGHT[:3]):

@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from html import unescape
-
-import pytest
 
 from bot.app import App
 from handlers.policy.clock import FixedClock
 from storage.staff import CENTRE_UNIT
-from tests.web_helpers import Browser, november_report, open_browser, rated_scenario, web_staff
-
-
-@pytest.fixture
-async def browser(app: App) -> AsyncIterator[Browser]:
-    opened = await open_browser(app)
-    try:
-        yield opened
-    finally:
-        await opened.client.close()
+from tests.web_helpers import Browser, november_report, rated_scenario, web_staff
 
 
 def _table_rows(html: str) -> dict[str, list[str]]:

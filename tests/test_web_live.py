@@ -4,28 +4,16 @@ the htmx polls answer 204 while nothing changed and the new state once the case 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from html import unescape
-
-import pytest
 
 from bot.app import App
 from handlers.cases import commands as cmd
 from storage.models import StaffMember
 from storage.staff import CENTRE_UNIT
 from tests.desk import case_by_number, file_pending
-from tests.web_helpers import Browser, chat_command, open_browser, web_staff
+from tests.web_helpers import Browser, chat_command, web_staff
 
 UNIT = "区民政局"
-
-
-@pytest.fixture
-async def browser(app: App) -> AsyncIterator[Browser]:
-    opened = await open_browser(app)
-    try:
-        yield opened
-    finally:
-        await opened.client.close()
 
 
 async def _assigned(app: App) -> tuple[str, StaffMember, StaffMember]:

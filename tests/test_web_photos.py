@@ -5,49 +5,32 @@ wrong types, CSRF and other units' cases are refused with words."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
 
-import pytest
 from aiohttp import ClientResponse, FormData
 
 from bot.app import App
+from handlers.cases.commands import assign, sign
 from handlers.policy.lifecycle import CaseState
 from storage.staff import CENTRE_UNIT
 from tests.desk import case_by_number, file_pending, outbox
 from tests.images import photo_png
-from tests.web_helpers import Browser, csrf_of, open_browser, web_staff
+from tests.web_helpers import Browser, chat_command, csrf_of, web_staff
 
 UNIT = "区民政局"
 RESULT = "已派人清理，附现场照片。"
 
 
-@pytest.fixture
-async def browser(app: App) -> AsyncIterator[Browser]:
-    opened = await open_browser(app)
-    try:
-        yield opened
-    finally:
-        await opened.client.close()
-
-
 async def _signed_case(app: App, browser: Browser) -> str:
-    """A case assigned to UNIT and signed there, with UNIT's staff signed in."""
-    await web_staff(app, "disp", CENTRE_UNIT, "dispatcher")
-    await web_staff(app, "minzheng", UNIT, "staff")
+    """A case assigned to UNIT and signed there (in chat), with UNIT's staff signed in here."""
+    dispatcher = await web_staff(app, "disp", CENTRE_UNIT, "dispatcher")
+    staff = await web_staff(app, "minzheng", UNIT, "staff")
     number = await file_pending(app, user_id="r1")
-    await browser.login("disp")
     case = await case_by_number(app, number)
-    await browser.post_form(
-        f"/desk/cases/{number}/assign",
-        {"version": str(case.version), "unit": UNIT},
-        from_page="/desk/queue",
-    )
-    browser.client.session.cookie_jar.clear()
-    await browser.login("minzheng")
+    await chat_command(app, dispatcher, assign, case_id=case.id, version=case.version, unit=UNIT)
     case = await case_by_number(app, number)
-    page = f"/desk/cases/{number}"
-    await browser.post_form(f"{page}/sign", {"version": str(case.version)}, from_page=page)
+    await chat_command(app, staff, sign, case_id=case.id, version=case.version)
     assert (await case_by_number(app, number)).state == CaseState.ACCEPTED
+    await browser.login("minzheng")
     return number
 
 

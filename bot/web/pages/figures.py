@@ -11,9 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.scheduler import hotspot_policy
-from bot.web.access import require, viewer_of
-from bot.web.context import deps_of
-from bot.web.pages.period import period_of
+from bot.web.pages.period import supervisors_range
 from bot.web.render import render
 from bot.web.views import local
 from handlers.followup.hotspots import period_hotspots
@@ -22,11 +20,7 @@ from handlers.trends import build_trends
 
 
 async def figures(request: web.Request) -> web.Response:
-    viewer = viewer_of(request)
-    require(request, viewer.supervises, "figures are for supervisors")
-    deps = deps_of(request)
-    period = period_of(request, deps)
-    unit = request.query.get("unit") or None
+    deps, period, unit = supervisors_range(request, "figures are for supervisors")
     now = deps.core.clock.now()
     async with deps.app.sessionmaker() as session:
         report = await build_report(

@@ -28,12 +28,15 @@ _FORM_ROOM = 64 * 1024  # the form's other fields and the multipart boundaries
 
 
 class UploadRefused(Exception):
-    """The upload was not taken; `message` is for the person, `status` the HTTP answer."""
+    """The upload was not taken: too large or too many (413); the text is for the person."""
 
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+    status = 413
+
+
+class NotAPhoto(UploadRefused):
+    """A file that is no JPEG, PNG, GIF or WebP image."""
+
+    status = 415
 
 
 def _size(size: int) -> str:
@@ -91,7 +94,7 @@ async def stored_photos(deps: WebDeps, form: MultiDictProxy[Any]) -> list[str]:
     ]
     most = deps.core.policy.max_photos
     if len(files) > most:
-        raise UploadRefused(f"照片太多：{limits_text(deps)}。", 413)
+        raise UploadRefused(f"照片太多：{limits_text(deps)}。")
     store = deps.app.media
     refs: list[str] = []
     for item in files:
@@ -101,12 +104,12 @@ async def stored_photos(deps: WebDeps, form: MultiDictProxy[Any]) -> list[str]:
         if not data:
             continue
         if len(data) > store.max_bytes:
-            raise UploadRefused(f"照片「{name}」太大：{limits_text(deps)}。", 413)
+            raise UploadRefused(f"照片「{name}」太大：{limits_text(deps)}。")
         try:
             refs.append(await asyncio.to_thread(store.put, data))
         except MediaRejected as rejected:
             log.info("web: upload %r refused: %s", name, rejected)
-            raise UploadRefused(
-                f"「{name}」不是照片：只能上传 JPG、PNG、GIF、WebP 格式。", 415
+            raise NotAPhoto(
+                f"「{name}」不是照片：只能上传 JPG、PNG、GIF、WebP 格式。"
             ) from rejected
     return refs
