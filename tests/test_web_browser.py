@@ -295,6 +295,7 @@ def test_staff_close_with_a_photo_and_the_resident_gets_it(
     page.wait_for_url("**done=signed")
     page.fill("textarea[name=result]", "路灯已修复，附现场照片。")
     page.set_input_files("input[name=photos]", str(photo))
+    shoot(page, "case-close-form")
     page.click("form[action$='/resolve'] button")
     page.wait_for_url("**done=resolved")
     image = page.locator(".timeline .photos img")
