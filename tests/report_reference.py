@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,15 +65,13 @@ def _case_figures(
         count_closed(figures, hours, resolved, first_round_deadline(case, events))
 
 
-async def reference_report(
-    session: AsyncSession,
-    *,
-    start: datetime,
-    end: datetime,
-    unit: str | None,
-    now: datetime,
-    calendar: WorkCalendar,
-) -> Report:
+async def reference_report(session: AsyncSession, **asked: Any) -> Report:
+    """`build_report`'s arguments (start, end, unit, now, calendar), by name."""
+    start: datetime = asked["start"]
+    end: datetime = asked["end"]
+    unit: str | None = asked["unit"]
+    now: datetime = asked["now"]
+    calendar: WorkCalendar = asked["calendar"]
     cutoff = now + timedelta(microseconds=1)
     cohort = select(Case).where(Case.created_at >= start, Case.created_at < end)
     if unit is not None:
