@@ -92,6 +92,12 @@ async def test_wrong_type_too_big_and_too_many_are_refused_in_words(
     app: App, browser: Browser
 ) -> None:
     number = await _signed_case(app, browser)
+    # Only the close form gets the photos' allowance: another form keeps the small body limit.
+    form = FormData()
+    form.add_field("version", "1")
+    form.add_field("photos", photo_png() + b"\0" * 300_000, filename="a.png")
+    response = await browser.client.post(f"/desk/cases/{number}/reply", data=form)
+    assert response.status == 413
     response = await _close(app, browser, number, [("note.txt", b"just text", "image/png")])
     assert response.status == 415
     assert "「note.txt」不是照片" in await response.text()

@@ -55,12 +55,17 @@ def body_limit(deps: WebDeps) -> int:
 
 
 def _is_upload(request: web.Request) -> bool:
-    return request.method == "POST" and request.content_type == "multipart/form-data"
+    """The close form's POST; any other form keeps the app's small body limit."""
+    return (
+        request.method == "POST"
+        and request.content_type == "multipart/form-data"
+        and request.path.endswith("/resolve")
+    )
 
 
 @web.middleware
 async def upload_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Lets a multipart form (only the close form is one) be as large as its photos may be,
+    """Lets the close form (the only multipart one) be as large as its photos may be,
     and answers a body over that in words instead of aiohttp's bare 413. Runs before the CSRF
     check, which reads the form."""
     if not _is_upload(request):
