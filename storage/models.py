@@ -133,6 +133,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_unit_state", "unit_name", "state"),
         Index("ix_cases_state_created", "state", "created_at"),
+        # The figures, 台账 and trends take the cases received in a date range (issue 11).
+        Index("ix_cases_created_at", "created_at"),
         Index("uq_cases_filing_key", "filing_key", unique=True),
         # The follow-up sweep (issue 4) reads only these two partial indexes, so a pass costs
         # what is due, not how many cases exist.

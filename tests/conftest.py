@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import text
@@ -28,6 +29,9 @@ from nlp.router import Router
 from storage.db import create_engine
 from storage.migrate import upgrade
 from storage.models import Base
+
+if TYPE_CHECKING:
+    from tests.web_helpers import Browser
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 # 2026-11-25 10:00 in Lanzhou (UTC+8): a Wednesday, a working day.
@@ -150,3 +154,15 @@ async def app(settings: Settings, router: Router, clock: FixedClock) -> AsyncIte
         yield built
     finally:
         await built.close()
+
+
+@pytest.fixture
+async def browser(app: App) -> AsyncIterator[Browser]:
+    """A signed-out HTTP client of the web workbench (tests/web_helpers.py), closed after."""
+    from tests.web_helpers import open_browser
+
+    opened = await open_browser(app)
+    try:
+        yield opened
+    finally:
+        await opened.client.close()

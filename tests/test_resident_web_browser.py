@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import struct
-import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pytest
 from bot.app import App
 from nlp.router import Router
 from tests.desk import case_by_number, join
+from tests.images import photo_png
 from tests.resident_web_support import resident_site
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,27 +36,6 @@ pytestmark = [
     # One database is enough for a browser scenario; storage is covered on both elsewhere.
     pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
 ]
-
-
-def _photo_png(width: int = 160, height: int = 110) -> bytes:
-    """A small real PNG (a sky-to-road gradient), written with zlib alone."""
-    rows = b"".join(
-        b"\0" + b"".join(bytes((40 + x // 2, 80 + y, 200 - y)) for x in range(width))
-        for y in range(height)
-    )
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
 
 
 @contextlib.asynccontextmanager
@@ -89,7 +67,7 @@ def shots(tmp_path: Path) -> Path:
 @pytest.fixture
 def photo(tmp_path: Path) -> Path:
     path = tmp_path / "streetlight.png"
-    path.write_bytes(_photo_png())
+    path.write_bytes(photo_png())
     return path
 
 

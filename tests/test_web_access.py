@@ -4,7 +4,6 @@ and personal data masked."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import update
@@ -14,18 +13,9 @@ from nlp.router import Router
 from storage.models import Case
 from storage.staff import CENTRE_UNIT
 from tests.desk import CLEAR, case_by_number, file_case
-from tests.web_helpers import Browser, open_browser, web_staff
+from tests.web_helpers import Browser, web_staff
 
 OTHER = "区民政局"
-
-
-@pytest.fixture
-async def browser(app: App) -> AsyncIterator[Browser]:
-    opened = await open_browser(app)
-    try:
-        yield opened
-    finally:
-        await opened.client.close()
 
 
 def _unit(router: Router) -> str:

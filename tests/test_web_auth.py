@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-
-import pytest
 
 from bot.app import App
 from bot.config import WebSettings
@@ -14,15 +11,6 @@ from storage.staff import CENTRE_UNIT
 from storage.webaccounts import issue_setup_link
 from tests.desk import case_by_number, file_pending
 from tests.web_helpers import Browser, csrf_of, open_browser, web_staff
-
-
-@pytest.fixture
-async def browser(app: App) -> AsyncIterator[Browser]:
-    opened = await open_browser(app)
-    try:
-        yield opened
-    finally:
-        await opened.client.close()
 
 
 async def test_the_staff_area_needs_a_login(browser: Browser) -> None:

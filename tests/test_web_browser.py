@@ -10,6 +10,7 @@ whole module. Screenshots of every page at 1280 and 390 px go to var/screenshots
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import os
 import threading
@@ -24,6 +25,7 @@ from openpyxl import load_workbook
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.web.server import WebServer
+from handlers.cases.commands import assign, resolve, sign
 from handlers.ledger import COLUMNS, SUMMARY_COLUMNS
 from handlers.policy.clock import FixedClock
 from handlers.policy.lifecycle import CaseState
@@ -31,7 +33,8 @@ from nlp.router import Router
 from storage.staff import CENTRE_UNIT
 from tests.conftest import T0
 from tests.desk import CLEAR, case_by_number, file_case, file_pending, outbox
-from tests.web_helpers import PASSWORD, web_staff
+from tests.images import photo_png
+from tests.web_helpers import PASSWORD, chat_command, staff_member, web_staff
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -274,3 +277,72 @@ def test_overdue_figures_bulletin_and_the_ledger_download(page: Any, live: LiveA
     assert total[SUMMARY_COLUMNS.index("受理")] == report.total.received
     assert total[SUMMARY_COLUMNS.index("办结率")] == report.total.to_json()["closure_rate"]
     assert total[SUMMARY_COLUMNS.index("按期办结率")] == report.total.to_json()["on_time_rate"]
+
+
+def test_staff_close_with_a_photo_and_the_resident_gets_it(
+    page: Any, live: LiveApp, tmp_path: Path
+) -> None:
+    """The unit signs and closes with a photo chosen in the file field: the resident's push
+    carries the stored photo (as a chat close's does), and the case page shows it."""
+    number = live.run(file_pending(live.app, user_id="r-photo"))
+    case = live.run(case_by_number(live.app, number))
+    dispatcher = live.run(staff_member(live.app, "disp"))
+    live.run(
+        chat_command(live.app, dispatcher, assign, case_id=case.id, version=case.version, unit=UNIT)
+    )
+    png = photo_png()
+    photo = tmp_path / "现场照片.png"
+    photo.write_bytes(png)
+    login(page, "minzheng")
+    page.wait_for_url("**/desk/cases")
+    page.goto(f"/desk/cases/{number}")
+    page.click("button:has-text('签收')")
+    page.wait_for_url("**done=signed")
+    page.fill("textarea[name=result]", "路灯已修复，附现场照片。")
+    page.set_input_files("input[name=photos]", str(photo))
+    shoot(page, "case-close-form")
+    page.click("form[action$='/resolve'] button")
+    page.wait_for_url("**done=resolved")
+    image = page.locator(".timeline .photos img")
+    image.wait_for()
+    assert page.evaluate("img => img.naturalWidth", image.element_handle()) == 160
+    ref = f"media:{hashlib.sha256(png).hexdigest()}"
+    pushes = [m.payload for m in live.run(outbox(live.app, "r-photo"))]
+    told = [p for p in pushes if "路灯已修复" in str(p.get("text"))]
+    assert [p["photos"] for p in told] == [[ref]]
+    assert live.app.media.open(ref) == png
+    shoot(page, "case-closed-with-photo")
+
+
+def test_an_open_case_page_and_list_follow_a_change_made_in_chat(page: Any, live: LiveApp) -> None:
+    """The case page and the case list are open; the unit signs and then replies in Telegram
+    (the case commands); both pages show the new state without reloading."""
+    number = live.run(file_pending(live.app, user_id="r-follow"))
+    case = live.run(case_by_number(live.app, number))
+    dispatcher = live.run(staff_member(live.app, "disp"))
+    staff = live.run(staff_member(live.app, "minzheng"))
+    live.run(
+        chat_command(live.app, dispatcher, assign, case_id=case.id, version=case.version, unit=UNIT)
+    )
+    login(page, "boss")
+    page.wait_for_url("**/desk/cases")
+    page.goto(f"/desk/cases/{number}")
+    page.evaluate("window.__stillOpen = true")  # gone if the page were loaded again
+    case = live.run(case_by_number(live.app, number))
+    live.run(chat_command(live.app, staff, sign, case_id=case.id, version=case.version))
+    page.locator("h1 .state", has_text="已签收").wait_for(timeout=10_000)
+    assert "工单已有新进展" in page.locator(".flash").inner_text()
+    assert page.evaluate("window.__stillOpen") is True
+    shoot(page, "case-live")
+    page.goto("/desk/cases")
+    page.evaluate("window.__stillOpen = true")
+    row = page.locator("#case-rows tr", has_text=number)
+    assert "已签收" in row.inner_text()
+    case = live.run(case_by_number(live.app, number))
+    live.run(
+        chat_command(live.app, staff, resolve, case_id=case.id, version=case.version, result="已办")
+    )
+    page.locator("#case-rows tr", has_text=number).locator(".state", has_text="已办结").wait_for(
+        timeout=10_000
+    )
+    assert page.evaluate("window.__stillOpen") is True

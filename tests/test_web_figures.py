@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from html import unescape
-
-import pytest
 
 from bot.app import App
 from handlers.policy.clock import FixedClock
 from storage.staff import CENTRE_UNIT
-from tests.web_helpers import Browser, november_report, open_browser, rated_scenario, web_staff
-
-
-@pytest.fixture
-async def browser(app: App) -> AsyncIterator[Browser]:
-    opened = await open_browser(app)
-    try:
-        yield opened
-    finally:
-        await opened.client.close()
+from tests.web_helpers import Browser, november_report, rated_scenario, web_staff
 
 
 def _table_rows(html: str) -> dict[str, list[str]]:
@@ -80,3 +68,34 @@ async def test_bulletin_lists_units_with_overdue_cases(
     assert status == 200 and "2026-W48" in html
     overdue_part = html.split("本周受理工单办理情况")[0]
     assert _table_rows(overdue_part)["培黎街道"][0] == "1"
+
+
+async def test_figures_show_a_seeded_burst_as_a_hotspot(
+    app: App, clock: FixedClock, browser: Browser
+) -> None:
+    """Five 停水 reports in 培黎街道 in one afternoon: the figures page lists the alert (category,
+    place, count against the usual, the cases as links), the cell spiking now, and 停水 among
+    the week's words."""
+    from bot.scheduler import run_hotspots
+    from tests.test_hotspots import outage_burst
+
+    await outage_burst(app, clock)
+    assert await run_hotspots(app) == 1
+    await web_staff(app, "boss", CENTRE_UNIT, "supervisor")
+    await browser.login("boss")
+    status, html = await browser.page("/desk/figures")
+    assert status == 200
+    section = html.split('class="card hotspots"')[1]
+    alert = re.search(r'<tr class="alert">(.*?)</tr>', section, re.S)
+    assert alert is not None
+    cells = [
+        unescape(re.sub(r"<[^>]+>", "", c)).strip()
+        for c in re.findall(r"<td[^>]*>(.*?)</td>", alert[1], re.S)
+    ]
+    assert cells[1:5] == ["供水", "培黎街道", "5", "0.0"]
+    links = re.findall(r'href="/desk/cases/([^"]+)"', alert[1])
+    assert len(links) == 5
+    status, case_page = await browser.page(f"/desk/cases/{links[0]}")
+    assert status == 200 and "停水" in case_page
+    assert '<tr class="spike">' in section  # the same burst is still inside the window
+    assert '<span class="term">停水</span>' in section

@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-
-import pytest
 
 from bot.app import App
 from handlers.policy.lifecycle import CaseState
 from storage.staff import CENTRE_UNIT
 from tests.desk import case_by_number, file_case, file_pending, join, outbox
-from tests.web_helpers import Browser, open_browser, web_staff
+from tests.web_helpers import Browser, web_staff
 
 UNIT = "区民政局"
-
-
-@pytest.fixture
-async def browser(app: App) -> AsyncIterator[Browser]:
-    opened = await open_browser(app)
-    try:
-        yield opened
-    finally:
-        await opened.client.close()
 
 
 async def test_dispatcher_assigns_and_unit_signs_and_resolves(app: App, browser: Browser) -> None:

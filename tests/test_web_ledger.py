@@ -8,10 +8,8 @@ import csv
 import io
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 
 from bot.app import App
@@ -24,21 +22,11 @@ from tests.web_helpers import (
     NOVEMBER,
     Browser,
     november_report,
-    open_browser,
     rated_scenario,
     web_staff,
 )
 
 HOTLINE = str(Path(sys.executable).with_name("hotline"))
-
-
-@pytest.fixture
-async def browser(app: App) -> AsyncIterator[Browser]:
-    opened = await open_browser(app)
-    try:
-        yield opened
-    finally:
-        await opened.client.close()
 
 
 def check_workbook(data: bytes | Path, report: Report) -> None:

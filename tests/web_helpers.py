@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select
 
 from bot.app import App
 from bot.config import WebSettings
 from bot.web.app import create_web_app
 from bot.web.auth.passwords import hash_password
 from bot.web.context import WebDeps
+from handlers.cases.commands import Actor, CommandContext
 from handlers.followup.payloads import resolved_button, satisfaction_button
 from handlers.followup.sweep import Sweep
 from handlers.policy.clock import FixedClock
@@ -59,6 +61,20 @@ async def web_staff(
             session=session, account=account, password_hash=await hash_password(password), now=now
         )
         return member
+
+
+async def chat_command(app: App, member: StaffMember, command: object, **kwargs: object) -> None:
+    """What the Telegram desk does on a button: one case command as that staff member."""
+    async with app.sessionmaker() as session, session.begin():
+        ctx = CommandContext(session, app.deps, app.deps.clock.now())
+        await command(ctx, Actor.of_staff(member), **kwargs)  # type: ignore[operator]
+
+
+async def staff_member(app: App, login: str) -> StaffMember:
+    """The staff record behind a web login made by `web_staff`."""
+    async with app.sessionmaker() as session:
+        found = await session.execute(select(StaffMember).where(StaffMember.external_id == login))
+        return found.scalar_one()
 
 
 def csrf_of(html: str) -> str:

@@ -11,8 +11,7 @@ from typing import Any
 from bot.app import App
 from bot.commands.common import add_period_args, app_command, read_period
 from bot.scheduler import hotspot_policy
-from handlers.followup.hotspots import find_hotspots, week_terms
-from storage.hotspots import alerts_between
+from handlers.followup.hotspots import period_hotspots
 
 
 def register(sub: Any) -> None:
@@ -32,9 +31,10 @@ async def _hotspots(args: argparse.Namespace, app: App) -> int:
     first, last, start, end = period.first, period.last, period.start, min(period.end, now)
     policy = hotspot_policy(app.settings.hotspots)
     async with app.sessionmaker() as session:
-        alerts = await alerts_between(session=session, since=start, until=end)
-        spikes = await find_hotspots(session, app.deps, policy, end)
-        terms = await week_terms(session, app.deps, since=start, until=end, n=policy.top_terms)
+        found = await period_hotspots(
+            session, app.deps, policy, start=start, end=end, spikes_at=end, terms_since=start
+        )
+    alerts, spikes, terms = found.alerts, found.spiking, found.terms
     report: dict[str, Any] = {
         "from": first.isoformat(),
         "to": last.isoformat(),
@@ -43,11 +43,11 @@ async def _hotspots(args: argparse.Namespace, app: App) -> int:
             {
                 "at": a.at.astimezone(zone).isoformat(timespec="minutes"),
                 "subcategory": a.subcategory,
-                "place": a.place_key.split(":", 1)[1],
+                "place": a.place,
                 "count": a.count,
                 "baseline": round(a.baseline, 2),
                 "terms": a.terms,
-                "cases": len(a.case_ids),
+                "cases": len(a.numbers),
             }
             for a in alerts
         ],

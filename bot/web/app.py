@@ -37,24 +37,29 @@ from bot.web.pages import (
     overdue,
     queue,
 )
+from bot.web.pages.uploads import upload_middleware
 
 Installer = Callable[[web.Application, WebDeps], None]
 
 _HERE = Path(__file__).parent
 STATIC_DIR = _HERE / "static"
 TEMPLATES_DIR = _HERE / "templates"
-# Forms are small; the largest is a result or reply text of at most 1000 characters.
+# Forms are small; the largest is a result or reply text of at most 1000 characters. The close
+# form's photos get their own limit (bot/web/pages/uploads.py).
 _MAX_BODY = 256 * 1024
 
 
 def _staff_area() -> web.Application:
-    desk = web.Application(middlewares=[session_middleware, csrf_middleware])
+    desk = web.Application(middlewares=[session_middleware, upload_middleware, csrf_middleware])
     desk.router.add_get("/", _home)
     desk.router.add_get("/queue", queue.queue)
     desk.router.add_get("/cases", caselist.case_list)
     desk.router.add_get("/cases/fresh", caselist.fresh_cases)
+    desk.router.add_get("/cases/rows", caselist.live_rows)
     desk.router.add_get("/cases/{number}", casepage.case_page)
+    desk.router.add_get("/cases/{number}/live", casepage.case_live)
     desk.router.add_get("/cases/{number}/photos/{index}", casepage.case_photo)
+    desk.router.add_get("/cases/{number}/media/{digest}", casepage.case_media)
     desk.router.add_post("/cases/{number}/{action}", actions.case_action)
     desk.router.add_get("/overdue", overdue.overdue_board)
     desk.router.add_get("/figures", figures.figures)

@@ -1,20 +1,18 @@
 """The web workbench's only way to change a case: the case commands (handlers.cases.commands).
 
-Each method opens one transaction, builds the `CommandContext` and the `Actor` from the stored
-staff record (never from the form), and calls one command, so a sign in the browser and a sign
-in Telegram are the same event with the same pushes. A `Refusal` becomes `ActionRefused`, worded
-from the same text catalogue the chat desks use.
+`run_command` opens one transaction, builds the `CommandContext` and the `Actor` from the
+stored staff record (never from the form), and calls one command, so a sign in the browser and a
+sign in Telegram are the same event with the same pushes. A `Refusal` becomes `ActionRefused`,
+worded from the same text catalogue the chat desks use.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.app import App
-from handlers.cases import commands
 from handlers.cases.commands import Actor, CommandContext, Refusal, RefusalCode
 from handlers.texts import Texts
 from storage.models import StaffMember
@@ -54,79 +52,20 @@ def wording(refusal: Refusal) -> str:
         return _TEXTS("refusal.forbidden")
 
 
-@dataclass(frozen=True, slots=True)
-class CaseWork:
-    app: App
-
-    async def _run(
-        self, member: StaffMember, command: Callable[[CommandContext, Actor], Awaitable[T]]
-    ) -> T:
-        deps = self.app.deps
-        try:
-            async with self.app.sessionmaker() as session, session.begin():
-                ctx = CommandContext(session=session, deps=deps, now=deps.clock.now())
-                return await command(ctx, Actor.of_staff(member))
-        except Refusal as refusal:
-            raise ActionRefused(refusal.code, wording(refusal)) from refusal
-
-    async def assign(self, member: StaffMember, case_id: int, *, version: int, unit: str) -> None:
-        """派单: a dispatcher gives a case in the queue to a unit."""
-        await self._run(
-            member,
-            lambda ctx, actor: commands.assign(ctx, actor, case_id, version=version, unit=unit),
-        )
-
-    async def sign(self, member: StaffMember, case_id: int, *, version: int) -> None:
-        """签收."""
-        await self._run(
-            member, lambda ctx, actor: commands.sign(ctx, actor, case_id, version=version)
-        )
-
-    async def reply(self, member: StaffMember, case_id: int, *, version: int, text: str) -> None:
-        """回复: the resident is told."""
-        await self._run(
-            member,
-            lambda ctx, actor: commands.reply(ctx, actor, case_id, version=version, text=text),
-        )
-
-    async def request_extension(
-        self, member: StaffMember, case_id: int, *, version: int, days: int, reason: str
-    ) -> None:
-        """延期: asks a supervisor for `days` more working days."""
-        await self._run(
-            member,
-            lambda ctx, actor: commands.request_extension(
-                ctx, actor, case_id, version=version, days=days, reason=reason
-            ),
-        )
-
-    async def decide_extension(
-        self, member: StaffMember, case_id: int, *, request_id: int, approve: bool
-    ) -> None:
-        """A supervisor approves or denies an extension request of this case."""
-        await self._run(
-            member,
-            lambda ctx, actor: commands.decide_extension(ctx, actor, request_id, approve=approve),
-        )
-
-    async def return_case(
-        self, member: StaffMember, case_id: int, *, version: int, reason: str, note: str | None
-    ) -> None:
-        """退单 with a reason code (RETURN_REASONS) and an optional note."""
-        await self._run(
-            member,
-            lambda ctx, actor: commands.return_case(
-                ctx, actor, case_id, version=version, reason=reason, note=note
-            ),
-        )
-
-    async def resolve(
-        self, member: StaffMember, case_id: int, *, version: int, result: str
-    ) -> None:
-        """办结 with the result told to the resident."""
-        await self._run(
-            member,
-            lambda ctx, actor: commands.resolve(
-                ctx, actor, case_id, version=version, result=result
-            ),
-        )
+async def run_command(
+    app: App,
+    member: StaffMember,
+    command: Callable[..., Awaitable[T]],
+    *args: object,
+    **kwargs: object,
+) -> T:
+    """`command(ctx, actor, *args, **kwargs)` in one transaction, as `member` (the actor is
+    built from the stored staff record, never from the form); a refusal becomes
+    `ActionRefused` in the page's words."""
+    deps = app.deps
+    try:
+        async with app.sessionmaker() as session, session.begin():
+            ctx = CommandContext(session=session, deps=deps, now=deps.clock.now())
+            return await command(ctx, Actor.of_staff(member), *args, **kwargs)
+    except Refusal as refusal:
+        raise ActionRefused(refusal.code, wording(refusal)) from refusal

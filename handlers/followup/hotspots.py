@@ -219,6 +219,61 @@ async def hotspot_lines(
     return [deps.texts("hot.digest"), *lines] if lines else []
 
 
+@dataclass(frozen=True, slots=True)
+class AlertedSpot:
+    """A 热点 alert of the period, with its cases' numbers (for links)."""
+
+    at: datetime
+    subcategory: str
+    place: str
+    count: int
+    baseline: float
+    terms: list[str]
+    numbers: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodHotspots:
+    """What `hotline hotspots` and the figures page show for [start, end)."""
+
+    alerts: list[AlertedSpot]
+    spiking: list[Hotspot]  # the spikes the job would see at the period's end (or now)
+    terms: list[str]  # the commonest words of the last week of the period
+
+
+async def period_hotspots(
+    session: AsyncSession,
+    deps: CoreDeps,
+    policy: HotspotPolicy,
+    *,
+    start: datetime,
+    end: datetime,
+    spikes_at: datetime,
+    terms_since: datetime,
+) -> PeriodHotspots:
+    """The period's alerts (with their cases' numbers), the spikes at `spikes_at`, and the
+    words of what was filed in [terms_since, end)."""
+    alerts = []
+    for alert in await alerts_between(session=session, since=start, until=end):
+        rows = await case_texts(session=session, case_ids=[int(i) for i in alert.case_ids])
+        alerts.append(
+            AlertedSpot(
+                at=alert.at,
+                subcategory=alert.subcategory,
+                place=alert.place_key.split(":", 1)[1],
+                count=alert.count,
+                baseline=alert.baseline,
+                terms=[str(t) for t in alert.terms],
+                numbers=[number for _, number, _ in rows],
+            )
+        )
+    return PeriodHotspots(
+        alerts=alerts,
+        spiking=await find_hotspots(session, deps, policy, spikes_at),
+        terms=await week_terms(session, deps, since=terms_since, until=end, n=policy.top_terms),
+    )
+
+
 async def week_terms(
     session: AsyncSession, deps: CoreDeps, *, since: datetime, until: datetime, n: int = 8
 ) -> list[str]:

@@ -344,3 +344,55 @@ class WorkCalendar:
                 break
             total += min(end, b) - begin
         return total
+
+
+class OfficeTimeline:
+    """Office time between many pairs of instants, each in constant time: the figures ask it
+    for every case of a month (issue 11), and `working_time_between` walks the days in between.
+
+    Office time up to an instant is the office time of the whole days before its local date
+    (a running sum per day, cached from a fixed anchor day) plus the part of its own day's
+    spans before it; the difference of two such sums is `working_time_between`, to the
+    microsecond, because both add the same span lengths.
+    """
+
+    def __init__(self, calendar: WorkCalendar) -> None:
+        self._calendar = calendar
+        # Office time from the first cached day's start to each day's start; the cached days
+        # are always one unbroken run [_first, _last], grown at either end as asked.
+        self._before: dict[date, timedelta] = {}
+        self._first: date | None = None
+        self._last: date | None = None
+
+    def _day_length(self, day: date) -> timedelta:
+        return sum((end - start for start, end in self._calendar._office_spans(day)), timedelta(0))
+
+    def _until_day(self, day: date) -> timedelta:
+        if self._first is None or self._last is None:
+            self._first = self._last = day
+            self._before[day] = timedelta(0)
+        while day > self._last:
+            following = self._last + timedelta(days=1)
+            self._before[following] = self._before[self._last] + self._day_length(self._last)
+            self._last = following
+        while day < self._first:
+            previous = self._first - timedelta(days=1)
+            self._before[previous] = self._before[self._first] - self._day_length(previous)
+            self._first = previous
+        return self._before[day]
+
+    def _until(self, at: datetime) -> timedelta:
+        at = _utc(at)
+        day = at.astimezone(self._calendar.timezone).date()
+        total = self._before.get(day)
+        if total is None:
+            total = self._until_day(day)
+        for start, end in self._calendar._office_spans(day):
+            if start >= at:
+                break
+            total += (end if end < at else at) - start
+        return total
+
+    def between(self, a: datetime, b: datetime) -> timedelta:
+        """Office time from `a` to `b` (negative if b < a), as `working_time_between`."""
+        return self._until(b) - self._until(a)

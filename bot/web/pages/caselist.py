@@ -5,6 +5,8 @@ Unit staff see only their unit's cases whatever the query says.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,7 +16,7 @@ from bot.web import params
 from bot.web.access import viewer_of
 from bot.web.context import WebDeps, deps_of
 from bot.web.render import render
-from bot.web.views import HANDLING, UNSIGNED, case_row
+from bot.web.views import HANDLING, UNSIGNED, CaseRow, case_row
 from handlers.policy.casetypes import RequestType
 from handlers.policy.lifecycle import CaseState
 from storage.caselist import (
@@ -25,6 +27,7 @@ from storage.caselist import (
     find_cases,
     newest_case_id,
 )
+from storage.models import Case
 
 
 def _filter(request: web.Request, deps: WebDeps) -> tuple[CaseFilter, dict[str, str]]:
@@ -68,7 +71,25 @@ def _filter(request: web.Request, deps: WebDeps) -> tuple[CaseFilter, dict[str, 
     return where, chosen
 
 
+def _stamp(rows: Sequence[CaseRow], cases: Sequence[Case]) -> str:
+    """What the listed rows show, in a few characters: their cases' versions and lights."""
+    shown = "|".join(f"{c.id}:{c.version}:{r.light}" for c, r in zip(cases, rows, strict=True))
+    return hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()
+
+
 async def case_list(request: web.Request) -> web.Response:
+    return render(request, "cases.html", await _listing(request))
+
+
+async def live_rows(request: web.Request) -> web.Response:
+    """The htmx poll of the listed rows: 204 while they show what the page shows."""
+    context = await _listing(request)
+    if context["stamp"] == request.query.get("stamp"):
+        return web.Response(status=204)
+    return render(request, "_live_rows.html", context)
+
+
+async def _listing(request: web.Request) -> dict[str, Any]:
     deps = deps_of(request)
     viewer = viewer_of(request)
     where, chosen = _filter(request, deps)
@@ -91,8 +112,12 @@ async def case_list(request: web.Request) -> web.Response:
     categories = sorted({c.top for c in deps.app.router.categories()})
     units = deps.app.router.directory.units
     pages = max(1, -(-found.total // size))
-    context: dict[str, Any] = {
-        "rows": [case_row(c, now=now, deps=deps.core, texts=deps.texts) for c in found.cases],
+    rows = [case_row(c, now=now, deps=deps.core, texts=deps.texts) for c in found.cases]
+    stamp = _stamp(rows, found.cases)
+    return {
+        "rows": rows,
+        "stamp": stamp,
+        "rows_link": _link(chosen, {"page": page}, "/desk/cases/rows", stamp=stamp),
         "total": found.total,
         "page": page,
         "pages": pages,
@@ -106,12 +131,13 @@ async def case_list(request: web.Request) -> web.Response:
         "subdistricts": [u.name for u in units if u.kind == "subdistrict"],
         "newest": newest,
     }
-    return render(request, "cases.html", context)
 
 
-def _link(chosen: dict[str, str], change: dict[str, object]) -> str:
-    merged: dict[str, object] = {**chosen, **change}
-    return "/desk/cases?" + urlencode({k: v for k, v in merged.items() if v not in (None, "")})
+def _link(
+    chosen: dict[str, str], change: dict[str, object], path: str = "/desk/cases", **extra: object
+) -> str:
+    merged: dict[str, object] = {**chosen, **change, **extra}
+    return f"{path}?" + urlencode({k: v for k, v in merged.items() if v not in (None, "")})
 
 
 async def fresh_cases(request: web.Request) -> web.Response:

@@ -3,6 +3,7 @@ event timeline in words, and the actions this viewer may take now."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ from aiohttp import web
 
 from bot.web.access import Viewer, check_case, viewer_of
 from bot.web.context import WebDeps, deps_of
+from bot.web.pages.uploads import ACCEPT, limits_text
 from bot.web.render import render
 from bot.web.views import case_row, local
 from bot.web.wording import CHANNEL_NAMES, RETURN_NAMES, describe
@@ -18,7 +20,7 @@ from handlers.cases.extensions import summarise
 from handlers.policy.lifecycle import CaseState
 from handlers.validation import mask_personal_data, mask_phone
 from storage.caselist import case_by_number, events_of_cases
-from storage.media import MediaError, image_type, is_media_ref
+from storage.media import PREFIX, MediaError, image_type, is_media_ref
 from storage.models import Case, CaseEvent
 
 _FLASH = {
@@ -38,6 +40,12 @@ class TimelineEntry:
     at: str
     who: str
     text: str
+    photos: tuple[str, ...] = ()  # the digests of the event's media-store photos (办结 photos)
+
+
+def _event_photos(event: CaseEvent) -> tuple[str, ...]:
+    refs = (event.data or {}).get("photos") or ()
+    return tuple(str(r).removeprefix(PREFIX) for r in refs if is_media_ref(str(r)))
 
 
 def allowed_actions(
@@ -78,6 +86,16 @@ async def case_page(request: web.Request) -> web.Response:
     return render_case(request, deps, case, events, flash=_FLASH.get(request.query.get("done", "")))
 
 
+async def case_live(request: web.Request) -> web.Response:
+    """The htmx poll of an open case page: 204 while the case is at the version the page shows;
+    once it moved (in Telegram, another browser, a timer), the page as it is now."""
+    deps = deps_of(request)
+    case, events = await load_case(request, deps)
+    if str(case.version) == request.query.get("version"):
+        return web.Response(status=204)
+    return render_case(request, deps, case, events, flash="工单已有新进展，页面已更新")
+
+
 def render_case(
     request: web.Request,
     deps: WebDeps,
@@ -101,7 +119,10 @@ def render_case(
         )
     )
     timeline = [
-        TimelineEntry(at=local(e.at, zone), who=e.actor_kind, text=describe(e)) for e in events
+        TimelineEntry(
+            at=local(e.at, zone), who=e.actor_kind, text=describe(e), photos=_event_photos(e)
+        )
+        for e in events
     ]
     photos = [i for i, ref in enumerate(case.photos or []) if is_media_ref(str(ref))]
     context: dict[str, Any] = {
@@ -122,6 +143,8 @@ def render_case(
         "pending": pending,
         "return_reasons": list(RETURN_NAMES.items()),
         "units": [u.name for u in deps.app.router.directory.units],
+        "upload_limits": limits_text(deps),
+        "photo_types": ACCEPT,
         "flash": flash,
         "error": error,
     }
@@ -136,8 +159,23 @@ async def case_photo(request: web.Request) -> web.Response:
     photos = [str(ref) for ref in case.photos or []]
     if not index.isdigit() or int(index) >= len(photos) or not is_media_ref(photos[int(index)]):
         raise web.HTTPNotFound()
+    return await _photo_response(deps, photos[int(index)])
+
+
+async def case_media(request: web.Request) -> web.Response:
+    """A photo attached to one of the case's events (the unit's 办结 photos), by its digest;
+    only a photo the case's log names is served, to viewers who may see the case."""
+    deps = deps_of(request)
+    _, events = await load_case(request, deps)
+    digest = request.match_info["digest"]
+    if not any(digest in _event_photos(e) for e in events):
+        raise web.HTTPNotFound()
+    return await _photo_response(deps, PREFIX + digest)
+
+
+async def _photo_response(deps: WebDeps, ref: str) -> web.Response:
     try:
-        data = deps.app.media.open(photos[int(index)])
+        data = await asyncio.to_thread(deps.app.media.open, ref)
     except MediaError as exc:
         raise web.HTTPNotFound() from exc
     kind = image_type(data) or "octet-stream"

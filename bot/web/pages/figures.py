@@ -1,40 +1,69 @@
 """统计: per unit 受理 / 办结 / 在办 / 按期办结率 / 解决率 / 满意率 from `build_report` (the code
-behind `hotline report`), trends by day and week, top categories and subdistricts. The charts
-read their numbers from a JSON data block (no inline script: the CSP forbids it)."""
+behind `hotline report`), trends by day and week, top categories and subdistricts, and the
+period's 热点. The charts read their numbers from a JSON data block (no inline script: the CSP
+forbids it)."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.web.access import require, viewer_of
-from bot.web.context import deps_of
-from bot.web.pages.period import period_of
+from bot.scheduler import hotspot_policy
+from bot.web.pages.period import supervisors_range
 from bot.web.render import render
+from bot.web.views import local
+from handlers.followup.hotspots import period_hotspots
 from handlers.report import build_report
 from handlers.trends import build_trends
 
+T = TypeVar("T")
+
 
 async def figures(request: web.Request) -> web.Response:
-    viewer = viewer_of(request)
-    require(request, viewer.supervises, "figures are for supervisors")
-    deps = deps_of(request)
-    period = period_of(request, deps)
-    unit = request.query.get("unit") or None
+    deps, period, unit = supervisors_range(request, "figures are for supervisors")
     now = deps.core.clock.now()
-    async with deps.app.sessionmaker() as session:
-        report = await build_report(
-            session,
-            start=period.start,
-            end=period.end,
-            unit=unit,
-            now=now,
-            calendar=deps.core.calendar,
-        )
-        trends = await build_trends(
-            session, start=period.start, end=period.end, unit=unit, zone=deps.core.zone
-        )
+    until = min(period.end, now)
+
+    async def read(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        async with deps.app.sessionmaker() as session:
+            return await work(session)
+
+    # Three independent reads, each on its own connection, so their database time overlaps.
+    report, trends, hotspots = await asyncio.gather(
+        read(
+            lambda session: build_report(
+                session,
+                start=period.start,
+                end=period.end,
+                unit=unit,
+                now=now,
+                calendar=deps.core.calendar,
+            )
+        ),
+        read(
+            lambda session: build_trends(
+                session, start=period.start, end=period.end, unit=unit, zone=deps.core.zone
+            )
+        ),
+        # 热点 (issue 13): the period's alerts, the cells spiking at its end (now, for a period
+        # running to today) and the words of its last week; district-wide, as the alerts are.
+        read(
+            lambda session: period_hotspots(
+                session,
+                deps.core,
+                hotspot_policy(deps.app.settings.hotspots),
+                start=period.start,
+                end=period.end,
+                spikes_at=until,
+                terms_since=max(period.start, until - timedelta(days=7)),
+            )
+        ),
+    )
     charts: dict[str, Any] = {
         "daily": {
             "labels": trends.daily.labels,
@@ -56,6 +85,8 @@ async def figures(request: web.Request) -> web.Response:
             "report": report,
             "trends": trends,
             "charts": charts,
+            "hotspots": hotspots,
+            "when": lambda moment: local(moment, deps.core.zone),
             "period": period,
             "unit": unit,
             "units": [u.name for u in deps.app.router.directory.units],

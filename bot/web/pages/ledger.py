@@ -14,9 +14,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.web.access import require, viewer_of
-from bot.web.context import deps_of
-from bot.web.pages.period import period_of
+from bot.web.access import viewer_of
+from bot.web.pages.period import supervisors_range
 from bot.web.render import render
 
 log = logging.getLogger(__name__)
@@ -28,10 +27,7 @@ _TYPES = {
 
 
 async def ledger_form(request: web.Request) -> web.Response:
-    viewer = viewer_of(request)
-    require(request, viewer.supervises, "the ledger is for supervisors")
-    deps = deps_of(request)
-    period = period_of(request, deps)
+    deps, period, _ = supervisors_range(request, "the ledger is for supervisors")
     return render(
         request,
         "ledger.html",
@@ -43,11 +39,8 @@ async def ledger_form(request: web.Request) -> web.Response:
 
 
 async def ledger_download(request: web.Request) -> web.StreamResponse:
+    deps, period, unit = supervisors_range(request, "the ledger is for supervisors")
     viewer = viewer_of(request)
-    require(request, viewer.supervises, "the ledger is for supervisors")
-    deps = deps_of(request)
-    period = period_of(request, deps)
-    unit = request.query.get("unit") or None
     kind = "csv" if request.query.get("format") == "csv" else "xlsx"
     # openpyxl is imported on the first download, not when `hotline run` starts the workbench.
     from bot.web.ledgerfile import LedgerRange, write_csv, write_xlsx

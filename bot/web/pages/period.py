@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta
 from aiohttp import web
 
 from bot.web import params
-from bot.web.context import WebDeps
+from bot.web.access import require, viewer_of
+from bot.web.context import WebDeps, deps_of
 
 MAX_DAYS = 3 * 366
 
@@ -31,3 +32,11 @@ def period_of(request: web.Request, deps: WebDeps, *, default_days: int = 30) ->
         first, last = last, first
     first = max(first, last - timedelta(days=MAX_DAYS))
     return Period(first, last, params.day_start(first, zone), params.day_after(last, zone))
+
+
+def supervisors_range(request: web.Request, why: str) -> tuple[WebDeps, Period, str | None]:
+    """For the supervisors' range pages (figures, 台账): refuses anyone else (403, logged with
+    `why`), then the deps, the period asked for and the unit (None: all units)."""
+    require(request, viewer_of(request).supervises, why)
+    deps = deps_of(request)
+    return deps, period_of(request, deps), request.query.get("unit") or None

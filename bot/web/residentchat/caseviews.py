@@ -12,8 +12,7 @@ from aiohttp import web
 
 from bot.web import casework
 from bot.web.residentchat.casepage import case_view
-from bot.web.residentchat.common import CSRF_FIELD, Guard, Pages, ResidentChatDeps, too_many
-from bot.web.residentchat.signing import Signer
+from bot.web.residentchat.common import CSRF_FIELD, Views, too_many
 from handlers.followup.payloads import SATISFACTION
 from storage.casequeries import case_events
 from storage.models import Case
@@ -22,14 +21,7 @@ log = logging.getLogger(__name__)
 _MAX_FORM_BYTES = 16 * 1024
 
 
-class CaseViews:
-    def __init__(self, deps: ResidentChatDeps, guard: Guard, pages: Pages, signer: Signer) -> None:
-        self.deps = deps
-        self.guard = guard
-        self.pages = pages
-        self.signer = signer
-        self.core = deps.core
-
+class CaseViews(Views):
     async def show(self, request: web.Request) -> web.StreamResponse:
         case = await self._case(request)
         return await self._page(request, case, notice=None)

@@ -15,15 +15,8 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.web.residentchat.common import (
-    CSRF_HEADER,
-    Guard,
-    Pages,
-    ResidentChatDeps,
-    too_many,
-)
+from bot.web.residentchat.common import CSRF_HEADER, Views, too_many
 from bot.web.residentchat.live import CHANNEL
-from bot.web.residentchat.signing import Signer
 from handlers.conversation.messages import Inbound, Location, Outbound
 from handlers.validation import is_case_number
 from storage.cases import cases_of_resident, get_case
@@ -48,14 +41,7 @@ def outbound_json(message: Outbound) -> dict[str, Any]:
     }
 
 
-class ChatViews:
-    def __init__(self, deps: ResidentChatDeps, guard: Guard, pages: Pages, signer: Signer) -> None:
-        self.deps = deps
-        self.guard = guard
-        self.pages = pages
-        self.signer = signer
-        self.core = deps.core
-
+class ChatViews(Views):
     # ── the page ───────────────────────────────────────────────────────────────────────────
     async def page(self, request: web.Request) -> web.StreamResponse:
         resident, new = self.guard.ensure_resident(request)

@@ -141,3 +141,15 @@ class Pages:
 
 def too_many() -> web.Response:
     return web.json_response({"error": "busy"}, status=429, headers={"Retry-After": "60"})
+
+
+class Views:
+    """What the resident pages' handlers share: the deps, the cookie guard, the templates and
+    the signer (the chat page and the case page subclass it)."""
+
+    def __init__(self, deps: ResidentChatDeps, guard: Guard, pages: Pages, signer: Signer) -> None:
+        self.deps = deps
+        self.guard = guard
+        self.pages = pages
+        self.signer = signer
+        self.core = deps.core
