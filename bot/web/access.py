@@ -8,7 +8,7 @@ centre) read every case; dispatchers work the queue; supervisors see the figures
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from aiohttp import web
 
@@ -27,8 +27,7 @@ ROLE_NAMES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Viewer:
+class Viewer(NamedTuple):
     """The signed-in person, from the stored staff record (never from the request)."""
 
     member: StaffMember

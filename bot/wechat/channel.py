@@ -9,7 +9,7 @@ await channel.stop()
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from aiohttp import web
 
@@ -29,8 +29,7 @@ from storage.media import MediaStore
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class WeChatParts:
+class WeChatParts(NamedTuple):
     """The API side, enough for pushes and `hotline wechat menu` (no callback server)."""
 
     settings: WeChatSettings
