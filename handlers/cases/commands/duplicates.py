@@ -17,6 +17,7 @@ from handlers.cases.commands.context import CommandContext
 from handlers.cases.commands.merge import merge
 from handlers.conversation import payloads as p
 from handlers.conversation.messages import Button, Outbound
+from handlers.desk.cards import DuplicateHint
 from handlers.policy.lifecycle import OPEN_STATES, CaseState
 from handlers.validation import mask_personal_data
 from nlp.duplicates import DuplicateDetector, Fingerprint, Verdict
@@ -144,9 +145,24 @@ async def merge_automatically(ctx: CommandContext, case: Case, parent: Candidate
     )
 
 
-async def suggest_duplicates(ctx: CommandContext, case: Case, found: list[Candidate]) -> None:
+def card_hints(found: list[Candidate]) -> tuple[DuplicateHint, ...]:
+    """The likely duplicates the new case's own card shows (best first)."""
+    return tuple(
+        DuplicateHint(c.case.case_id, c.case.number, c.case.state, c.similarity)
+        for c in found[:_MAX_SUGGESTIONS]
+    )
+
+
+async def suggest_duplicates(
+    ctx: CommandContext, case: Case, found: list[Candidate], *, on_card: bool
+) -> None:
     """可能重复: recorded on the case, and shown with 并单 / 不是重复 to the dispatchers and to
-    the unit holding the new case. Nothing is merged until a person presses 并单."""
+    the unit holding the new case. Nothing is merged until a person presses 并单.
+
+    `on_card`: the case's card was sent with the lines (`card_hints`) — the unit's card, or the
+    dispatchers' queue card while it waits — so a separate message goes only to the dispatchers
+    of a case that went straight to a unit (they get no card of it). Without a card (a
+    suggestion found after the card was sent) everyone gets the separate message."""
     shown = found[:_MAX_SUGGESTIONS]
     if not shown:
         return
@@ -161,9 +177,12 @@ async def suggest_duplicates(ctx: CommandContext, case: Case, found: list[Candid
             ]
         },
     )
-    recipients = await notify.dispatchers(ctx.session)
-    if case.unit_name:
+    waiting = CaseState(case.state) is CaseState.PENDING_DISPATCH
+    recipients = [] if on_card and waiting else await notify.dispatchers(ctx.session)
+    if case.unit_name and not on_card:
         recipients += await notify.unit_everyone(ctx.session, case.unit_name)
+    if not recipients:
+        return
     for candidate in shown:
         other = await ctx.session.get(Case, candidate.case.case_id)
         text = ctx.t(

@@ -12,6 +12,7 @@ from handlers.cases.commands.context import CommandContext
 from handlers.cases.commands.duplicates import (
     Candidate,
     automatic_parent,
+    card_hints,
     find_duplicates,
     merge_automatically,
     suggest_duplicates,
@@ -124,6 +125,7 @@ async def file_case(ctx: CommandContext, actor: Actor, filing: NewCase) -> Case:
             action="dispatched",
             tell_resident=False,
             data=routing,
+            duplicates=card_hints(found),
         )
     else:
         await ctx.move(
@@ -133,7 +135,7 @@ async def file_case(ctx: CommandContext, actor: Actor, filing: NewCase) -> Case:
             action="pending_dispatch",
             data=routing,
         )
-        await queue_for_dispatch(ctx, case)
-    await suggest_duplicates(ctx, case, found)
+        await queue_for_dispatch(ctx, case, duplicates=card_hints(found))
+    await suggest_duplicates(ctx, case, found, on_card=True)
     log.info("case %s filed: unit=%s state=%s", number, unit, case.state)
     return case

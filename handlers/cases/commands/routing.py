@@ -3,6 +3,7 @@ dispatcher's assignment and the re-dispatch after a return (退单)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from handlers.cases import notify
@@ -11,7 +12,7 @@ from handlers.cases.commands.context import CommandContext
 from handlers.cases.events import check_move
 from handlers.conversation import payloads as p
 from handlers.conversation.messages import Button, Outbound
-from handlers.desk.cards import Cards
+from handlers.desk.cards import Cards, DuplicateHint
 from handlers.policy.casetypes import RequestType, Urgency
 from handlers.policy.lifecycle import CaseState
 from handlers.policy.sla import Deadlines, compute_deadlines
@@ -28,10 +29,12 @@ async def dispatch_to(
     action: str,
     tell_resident: bool = True,
     data: dict[str, Any] | None = None,
+    duplicates: Sequence[DuplicateHint] = (),
 ) -> None:
     """Move the case to `unit` (state dispatched, fresh clocks) and queue the pushes.
 
     `action` is "dispatched" when the router chose the unit and "assigned" when a dispatcher did.
+    `duplicates` (found on filing) are shown on the unit's card as 可能重复 lines.
     """
     # Unit and clocks are set before the transition's flush, so one write carries all of it (for
     # a case just filed: the INSERT itself). The check comes first: a refused move changes nothing.
@@ -53,7 +56,7 @@ async def dispatch_to(
         case=case,
         stamp=stamp,
         recipients=await notify.unit_everyone(ctx.session, unit),
-        message=cards.staff_card(case, now=ctx.now, new=True),
+        message=cards.staff_card(case, now=ctx.now, new=True, duplicates=duplicates),
     )
     if tell_resident:
         said = ctx.t("resident.dispatched", number=case.number, unit=unit)
@@ -102,13 +105,19 @@ def resident_buttons(ctx: CommandContext, case: Case) -> tuple[Button, ...]:
 
 
 async def queue_for_dispatch(
-    ctx: CommandContext, case: Case, *, returned: tuple[str, str] | None = None
+    ctx: CommandContext,
+    case: Case,
+    *,
+    returned: tuple[str, str] | None = None,
+    duplicates: Sequence[DuplicateHint] = (),
 ) -> None:
     """Push a case awaiting dispatch to every dispatcher, with the router's suggestions.
 
     `returned` is (unit, reason) when a unit sent the case back; that unit is not suggested.
+    `duplicates` (found on filing) are shown on the card as 可能重复 lines.
     """
-    message = Cards(ctx.t, ctx.deps.zone).dispatcher_card(case, returned=returned)
+    cards = Cards(ctx.t, ctx.deps.zone)
+    message = cards.dispatcher_card(case, returned=returned, duplicates=duplicates)
     await ctx.tell(
         kind=notify.QUEUE,
         case=case,
