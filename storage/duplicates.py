@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, or_, select
+from sqlalchemy import Select, and_, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Case, DuplicateKey
@@ -20,51 +20,33 @@ from storage.models import Case, DuplicateKey
 
 @dataclass(frozen=True, slots=True)
 class IndexedCase:
-    """A candidate: the case's id, number, state, unit and the fingerprint it was filed with."""
+    """A candidate: the case's id, number, state, unit, resident and the fingerprint it was
+    filed with (`cases.dupe_fingerprint`, in the detector's compact form; {} if none)."""
 
     case_id: int
     number: str
     state: str
     unit_name: str | None
     resident_id: int
-    features: dict[str, float]
-    places: frozenset[str]
-    numbers: tuple[str, ...]  # the first is the building the report is about
-    recurrence: bool
-    subdistrict: str | None
-    latitude: float | None
-    longitude: float | None
+    fingerprint: dict[str, Any]
 
 
-def index_case(
+async def index_case(
     *,
     session: AsyncSession,
     case_id: int,
     subcategory: str,
     keys: Collection[str],
     created_at: datetime,
-    features: dict[str, float],
-    places: Collection[str],
-    numbers: Sequence[str],
-    recurrence: bool,
-    subdistrict: str | None,
-    latitude: float | None,
-    longitude: float | None,
 ) -> None:
-    """One row per key, added to the caller's transaction (flushed with the case's events)."""
-    common: dict[str, Any] = {
-        "subcategory": subcategory,
-        "created_at": created_at,
-        "features": dict(features),
-        "places": sorted(places),
-        "numbers": list(numbers),
-        "recurrence": recurrence,
-        "subdistrict": subdistrict,
-        "latitude": latitude,
-        "longitude": longitude,
-    }
-    for key in sorted(set(keys)):
-        session.add(DuplicateKey(case_id=case_id, place_key=key, **common))
+    """The case under each of its keys: one multi-row INSERT, one round trip (the case is
+    flushed; its fingerprint travels with the case's own row)."""
+    rows = [
+        {"case_id": case_id, "place_key": key, "subcategory": subcategory, "created_at": created_at}
+        for key in sorted(set(keys))
+    ]
+    if rows:
+        await session.execute(insert(DuplicateKey).values(rows))
 
 
 def candidate_statement(
@@ -77,7 +59,7 @@ def candidate_statement(
     recent_states: Collection[str],
     closed_since: datetime,
     exclude_case_id: int,
-    limit: int = 200,
+    limit: int = 100,
 ) -> Select[Any]:
     """The look-up `candidates` runs (also shown by `make bench` with EXPLAIN)."""
     still_relevant = or_(
@@ -95,29 +77,27 @@ def candidate_statement(
         ),
     )
     return (
-        # Columns, not ORM entities: no identity-map bookkeeping per row on every filing.
+        # Columns, not ORM entities: no identity-map bookkeeping per row on every filing. Each
+        # case once (grouped by its primary key, so its other columns may be selected), the
+        # most recently indexed first, at most `limit` of them: the cap is applied by the
+        # server, and only cases still relevant reach Python.
         select(
-            DuplicateKey.case_id,
-            DuplicateKey.features,
-            DuplicateKey.places,
-            DuplicateKey.numbers,
-            DuplicateKey.recurrence,
-            DuplicateKey.subdistrict,
-            DuplicateKey.latitude,
-            DuplicateKey.longitude,
+            Case.id,
             Case.number,
             Case.state,
             Case.unit_name,
             Case.resident_id,
+            Case.dupe_fingerprint,
         )
-        .join(Case, Case.id == DuplicateKey.case_id)
+        .join(DuplicateKey, DuplicateKey.case_id == Case.id)
         .where(
             DuplicateKey.subcategory == subcategory,
             where_keys,
             DuplicateKey.case_id != exclude_case_id,
             still_relevant,
         )
-        .order_by(DuplicateKey.created_at.desc())
+        .group_by(Case.id)
+        .order_by(func.max(DuplicateKey.created_at).desc(), Case.id.desc())
         .limit(limit)
     )
 
@@ -133,12 +113,12 @@ async def candidates(
     recent_states: Collection[str],
     closed_since: datetime,
     exclude_case_id: int,
-    limit: int = 200,
+    limit: int = 100,
 ) -> list[IndexedCase]:
     """Cases of `subcategory` filed under any of `keys` (a road, community … or coordinate
     cell), or under any of `area_keys` (a subdistrict) since `area_since`, that are open, or in
     `recent_states` and closed (or resolved) since `closed_since`; newest first, each once, at
-    most `limit` index rows. Every branch is a range of `ix_duplicate_keys_lookup`; the time
+    most `limit` cases. Every branch is a range of `ix_duplicate_keys_lookup`; the time
     bound on the subdistrict keeps a crowded subdistrict cell cheap (a same-area suggestion
     about a months-old case helps nobody; a same-road one still counts)."""
     if not keys and not area_keys:
@@ -154,25 +134,17 @@ async def candidates(
         exclude_case_id=exclude_case_id,
         limit=limit,
     )
-    seen: dict[int, IndexedCase] = {}
-    for row in (await session.execute(statement)).all():
-        if row.case_id in seen:
-            continue
-        seen[row.case_id] = IndexedCase(
-            case_id=row.case_id,
+    return [
+        IndexedCase(
+            case_id=row.id,
             number=row.number,
             state=row.state,
             unit_name=row.unit_name,
             resident_id=row.resident_id,
-            features=row.features or {},
-            places=frozenset(row.places or ()),
-            numbers=tuple(row.numbers or ()),
-            recurrence=row.recurrence,
-            subdistrict=row.subdistrict,
-            latitude=row.latitude,
-            longitude=row.longitude,
+            fingerprint=row.dupe_fingerprint or {},
         )
-    return list(seen.values())
+        for row in (await session.execute(statement)).all()
+    ]
 
 
 async def prune_index(

@@ -3,11 +3,16 @@ two thresholds, and its measured precision and recall on the labelled pairs."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
 
 from nlp.duplicates import (
     DuplicateDetector,
@@ -19,6 +24,7 @@ from nlp.duplicates import (
 from nlp.duplicates_eval import evaluate, read_pairs
 from nlp.router import Router
 from storage.db import create_engine
+from storage.migrate import alembic_config
 from storage.models import Base
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -142,7 +148,7 @@ def test_measured_on_the_independent_labelled_pairs(
 
 async def test_migrated_merge_tables_match_the_models(db_url: str) -> None:
     """Autogenerate finds no difference touching duplicate_keys, hotspot_alerts or
-    cases.parent_id after the upgrade (0009_merge)."""
+    cases.parent_id or cases.dupe_fingerprint after the upgrade (0009_merge, 0011_merge2)."""
     engine = create_engine(db_url)
     try:
         async with engine.connect() as conn:
@@ -156,7 +162,83 @@ async def test_migrated_merge_tables_match_the_models(db_url: str) -> None:
     relevant = [
         d
         for d in diffs
-        if any(k in repr(d) for k in ("duplicate_keys", "hotspot_alerts", "parent_id"))
+        if any(
+            k in repr(d)
+            for k in ("duplicate_keys", "hotspot_alerts", "parent_id", "dupe_fingerprint")
+        )
         and not (db_url.startswith("sqlite") and "ForeignKeyConstraint" in repr(d))
     ]
     assert relevant == [], found
+
+
+def _migrate_sync(connection: Any, url: str, revision: str, *, down: bool) -> None:
+    config = alembic_config(url)
+    config.attributes["connection"] = connection
+    (command.downgrade if down else command.upgrade)(config, revision)
+
+
+async def test_0011_moves_the_fingerprint_from_every_index_row_to_the_case(db_url: str) -> None:
+    """Upgrading 0010 → 0011 keeps one packed fingerprint per case (from its index rows) and
+    drops the copies on the rows; downgrading puts them back on every row."""
+    engine = create_engine(db_url)
+    url = engine.url.render_as_string(False)
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_migrate_sync, url, "0010_web", down=True)
+            await conn.execute(
+                text(
+                    "INSERT INTO residents (id, channel, external_id, reachable, created_at) "
+                    "VALUES (1, 'telegram', '1', true, :now)"
+                ),
+                {"now": now},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO cases (id, number, resident_id, channel, request_type, urgency,"
+                    " state, description, photos, anonymous, share_identity, version,"
+                    " reopen_count, routing, created_at, updated_at) VALUES (1, 'AN1', 1, 'telegram',"
+                    " 'complaint', 'normal', 'dispatched', '建宁路路灯坏了', '[]', true, false,"
+                    " 1, 0, '{}', :now, :now)"
+                ),
+                {"now": now},
+            )
+            for key in ("road:建宁路", "sd:培黎街道"):
+                await conn.execute(
+                    text(
+                        "INSERT INTO duplicate_keys (case_id, place_key, subcategory, created_at,"
+                        " features, places, numbers, recurrence, subdistrict) VALUES (1, :key,"
+                        " '路灯照明', :now, :features, :places, :numbers, false, '培黎街道')"
+                    ),
+                    {
+                        "key": key,
+                        "now": now,
+                        "features": json.dumps({"路灯": 2.0, "坏": 1.0}),
+                        "places": json.dumps(["road:建宁路"]),
+                        "numbers": json.dumps(["3号院", "5号院"]),
+                    },
+                )
+            await conn.run_sync(_migrate_sync, url, "0011_merge2", down=False)
+            packed = (await conn.execute(text("SELECT dupe_fingerprint FROM cases"))).scalar_one()
+            packed = json.loads(packed) if isinstance(packed, str) else packed
+            assert packed["f"] == {"路灯": 2.0, "坏": 1.0} and packed["w"] == 3.0
+            assert packed["p"] == ["road:建宁路"] and packed["n"] == ["3号院", "5号院"]
+            assert packed["sd"] == "培黎街道" and packed["r"] is False
+            columns = await conn.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns("duplicate_keys")}
+            )
+            assert columns == {"case_id", "place_key", "subcategory", "created_at"}
+            await conn.run_sync(_migrate_sync, url, "0010_web", down=True)
+            rows = (await conn.execute(text("SELECT features FROM duplicate_keys"))).all()
+            assert len(rows) == 2
+            assert all(
+                (json.loads(r[0]) if isinstance(r[0], str) else r[0]) == {"路灯": 2.0, "坏": 1.0}
+                for r in rows
+            )
+            await conn.execute(text("DELETE FROM duplicate_keys"))
+            await conn.execute(text("DELETE FROM cases"))
+            await conn.execute(text("DELETE FROM residents"))
+    finally:
+        async with engine.begin() as conn:
+            await conn.run_sync(_migrate_sync, url, "head", down=False)
+        await engine.dispose()

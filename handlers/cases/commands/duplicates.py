@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from handlers.cases import notify
 from handlers.cases.actor import SYSTEM
@@ -36,19 +37,6 @@ class Candidate:
     similarity: float
 
 
-def _fingerprint_of(row: IndexedCase) -> Fingerprint:
-    return Fingerprint(
-        features=row.features,
-        places=row.places,
-        subdistrict=row.subdistrict,
-        latitude=row.latitude,
-        longitude=row.longitude,
-        numbers=frozenset(row.numbers),
-        first_number=row.numbers[0] if row.numbers else None,
-        recurrence=row.recurrence,
-    )
-
-
 def fingerprint_case(detector: DuplicateDetector, case: Case) -> Fingerprint:
     return detector.fingerprint(
         case.description,
@@ -59,11 +47,37 @@ def fingerprint_case(detector: DuplicateDetector, case: Case) -> Fingerprint:
     )
 
 
-def _ordered_numbers(fingerprint: Fingerprint) -> list[str]:
-    """The numbered places with the one the report is about first (the index keeps order)."""
+def pack_fingerprint(fingerprint: Fingerprint) -> dict[str, Any]:
+    """The compact form stored once per case (`cases.dupe_fingerprint`); the numbered places
+    keep the one the report is about first. Read back by `unpack_fingerprint`."""
     first = fingerprint.first_number
     rest = sorted(fingerprint.numbers - {first} if first else fingerprint.numbers)
-    return [first, *rest] if first else rest
+    return {
+        "f": fingerprint.features,
+        "w": fingerprint.weight,
+        "p": sorted(fingerprint.places),
+        "n": [first, *rest] if first else rest,
+        "r": fingerprint.recurrence,
+        "sd": fingerprint.subdistrict,
+        "lat": fingerprint.latitude,
+        "lon": fingerprint.longitude,
+    }
+
+
+def unpack_fingerprint(packed: dict[str, Any]) -> Fingerprint:
+    numbers = list(packed.get("n") or ())
+    features = dict(packed.get("f") or {})
+    return Fingerprint(
+        features=features,
+        places=frozenset(packed.get("p") or ()),
+        subdistrict=packed.get("sd"),
+        latitude=packed.get("lat"),
+        longitude=packed.get("lon"),
+        numbers=frozenset(numbers),
+        first_number=numbers[0] if numbers else None,
+        recurrence=bool(packed.get("r")),
+        weight=packed.get("w", sum(features.values())),
+    )
 
 
 async def find_duplicates(ctx: CommandContext, case: Case) -> list[Candidate]:
@@ -88,23 +102,20 @@ async def find_duplicates(ctx: CommandContext, case: Case) -> list[Candidate]:
         closed_since=ctx.now - timedelta(days=thresholds.closed_days),
         exclude_case_id=case.id,
     )
-    index_case(
+    await index_case(
         session=ctx.session,
         case_id=case.id,
         subcategory=case.subcategory,
         keys=fingerprint.index_keys(),
         created_at=ctx.now,
-        features=fingerprint.features,
-        places=fingerprint.places,
-        numbers=_ordered_numbers(fingerprint),
-        recurrence=fingerprint.recurrence,
-        subdistrict=fingerprint.subdistrict,
-        latitude=fingerprint.latitude,
-        longitude=fingerprint.longitude,
     )
+    # Written with the case's next UPDATE (its move to dispatched, queued or merged).
+    case.dupe_fingerprint = pack_fingerprint(fingerprint)
     found: list[Candidate] = []
     for row in rows:
-        verdict, score = detector.verdict(fingerprint, _fingerprint_of(row))
+        if not row.fingerprint:
+            continue
+        verdict, score = detector.verdict(fingerprint, unpack_fingerprint(row.fingerprint))
         if verdict is not Verdict.NONE:
             found.append(Candidate(row, verdict, score))
     # Near-certain first, then by similarity; an open case before a finished one on a tie.
