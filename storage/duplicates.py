@@ -7,12 +7,25 @@ one cell, never the open cases at large. States are passed in, since storage kno
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, insert, or_, select
+from sqlalchemy import (
+    BindParameter,
+    Insert,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Case, DuplicateKey
@@ -31,6 +44,18 @@ class IndexedCase:
     fingerprint: dict[str, Any]
 
 
+_KEY_COLUMNS = ("case_id", "place_key", "subcategory", "created_at")
+
+
+@functools.cache
+def _insert_keys(rows: int) -> Insert:
+    """INSERT … VALUES (…), (…) for `rows` index rows, built once per row count (a case has a
+    handful of keys), so each filing only binds values: no statement building or compiling."""
+    return insert(DuplicateKey).values(
+        [{column: bindparam(f"{column}_{i}") for column in _KEY_COLUMNS} for i in range(rows)]
+    )
+
+
 async def index_case(
     *,
     session: AsyncSession,
@@ -41,39 +66,37 @@ async def index_case(
 ) -> None:
     """The case under each of its keys: one multi-row INSERT, one round trip (the case is
     flushed; its fingerprint travels with the case's own row)."""
-    rows = [
-        {"case_id": case_id, "place_key": key, "subcategory": subcategory, "created_at": created_at}
-        for key in sorted(set(keys))
-    ]
-    if rows:
-        await session.execute(insert(DuplicateKey).values(rows))
+    unique = sorted(set(keys))
+    if not unique:
+        return
+    params: dict[str, Any] = {}
+    for i, key in enumerate(unique):
+        params |= {
+            f"case_id_{i}": case_id,
+            f"place_key_{i}": key,
+            f"subcategory_{i}": subcategory,
+            f"created_at_{i}": created_at,
+        }
+    # On the connection: the ORM session would take a dict as rows for a bulk INSERT.
+    connection = await session.connection()
+    await connection.execute(_insert_keys(len(unique)), params)
 
 
-def candidate_statement(
-    *,
-    subcategory: str,
-    keys: Collection[str],
-    area_keys: Collection[str],
-    area_since: datetime,
-    open_states: Collection[str],
-    recent_states: Collection[str],
-    closed_since: datetime,
-    exclude_case_id: int,
-    limit: int = 100,
-) -> Select[Any]:
-    """The look-up `candidates` runs (also shown by `make bench` with EXPLAIN)."""
+def _lookup_statement() -> Select[Any]:
+    """The candidate look-up, built once with bound parameters (the IN lists expand)."""
+    closed_since: BindParameter[Any] = bindparam("closed_since")
     still_relevant = or_(
-        Case.state.in_(list(open_states)),
+        Case.state.in_(bindparam("open_states", expanding=True)),
         and_(
-            Case.state.in_(list(recent_states)),
+            Case.state.in_(bindparam("recent_states", expanding=True)),
             or_(Case.closed_at >= closed_since, Case.resolved_at >= closed_since),
         ),
     )
     where_keys = or_(
-        DuplicateKey.place_key.in_(sorted(set(keys))),
+        DuplicateKey.place_key.in_(bindparam("keys", expanding=True)),
         and_(
-            DuplicateKey.place_key.in_(sorted(set(area_keys))),
-            DuplicateKey.created_at >= area_since,
+            DuplicateKey.place_key.in_(bindparam("area_keys", expanding=True)),
+            DuplicateKey.created_at >= bindparam("area_since"),
         ),
     )
     return (
@@ -91,15 +114,45 @@ def candidate_statement(
         )
         .join(DuplicateKey, DuplicateKey.case_id == Case.id)
         .where(
-            DuplicateKey.subcategory == subcategory,
+            DuplicateKey.subcategory == bindparam("subcategory"),
             where_keys,
-            DuplicateKey.case_id != exclude_case_id,
+            DuplicateKey.case_id != bindparam("exclude_case_id"),
             still_relevant,
         )
         .group_by(Case.id)
         .order_by(func.max(DuplicateKey.created_at).desc(), Case.id.desc())
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
+
+
+_LOOKUP = _lookup_statement()
+
+
+def candidate_statement(
+    *,
+    subcategory: str,
+    keys: Collection[str],
+    area_keys: Collection[str],
+    area_since: datetime,
+    open_states: Collection[str],
+    recent_states: Collection[str],
+    closed_since: datetime,
+    exclude_case_id: int,
+    limit: int = 100,
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The look-up `candidates` runs and its parameters (also shown by `make bench` with
+    EXPLAIN)."""
+    return _LOOKUP, {
+        "subcategory": subcategory,
+        "keys": sorted(set(keys)),
+        "area_keys": sorted(set(area_keys)),
+        "area_since": area_since,
+        "open_states": list(open_states),
+        "recent_states": list(recent_states),
+        "closed_since": closed_since,
+        "exclude_case_id": exclude_case_id,
+        "limit": limit,
+    }
 
 
 async def candidates(
@@ -123,7 +176,7 @@ async def candidates(
     about a months-old case helps nobody; a same-road one still counts)."""
     if not keys and not area_keys:
         return []
-    statement = candidate_statement(
+    statement, params = candidate_statement(
         subcategory=subcategory,
         keys=keys,
         area_keys=area_keys,
@@ -143,7 +196,7 @@ async def candidates(
             resident_id=row.resident_id,
             fingerprint=row.dupe_fingerprint or {},
         )
-        for row in (await session.execute(statement)).all()
+        for row in (await session.execute(statement, params)).all()
     ]
 
 

@@ -4,9 +4,8 @@ menu, the supervisor's extension request. Personal data is masked (design.md §6
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from handlers.conversation import payloads as p
@@ -21,8 +20,7 @@ DEPARTMENTS_PER_PAGE = 10
 _SUGGESTIONS = 3
 
 
-@dataclass(frozen=True, slots=True)
-class DuplicateHint:
+class DuplicateHint(NamedTuple):
     """An earlier case that may be the same matter (可能重复), shown on the new case's card."""
 
     case_id: int

@@ -80,15 +80,26 @@ def unpack_fingerprint(packed: dict[str, Any]) -> Fingerprint:
     )
 
 
-async def find_duplicates(ctx: CommandContext, case: Case) -> list[Candidate]:
+def prepare(detector: DuplicateDetector, case: Case) -> Fingerprint:
+    """The new case's fingerprint, stored on it before its INSERT (no write of its own)."""
+    fingerprint = fingerprint_case(detector, case)
+    case.dupe_fingerprint = pack_fingerprint(fingerprint)
+    return fingerprint
+
+
+async def find_duplicates(
+    ctx: CommandContext, case: Case, fingerprint: Fingerprint | None = None
+) -> list[Candidate]:
     """Index the just-filed case (flushed, so it has an id) and rank its candidates, best first.
+    `fingerprint` is `prepare`'s (else it is made and stored with the case's next write).
 
     Returns [] when detection is off or the router gave no sub-category (no cell to look in).
     """
     detector = ctx.deps.duplicates
     if detector is None or not case.subcategory:
         return []
-    fingerprint = fingerprint_case(detector, case)
+    if fingerprint is None:
+        fingerprint = prepare(detector, case)
     lookup = fingerprint.lookup_keys()
     thresholds = detector.thresholds
     rows = await candidates(
@@ -109,8 +120,6 @@ async def find_duplicates(ctx: CommandContext, case: Case) -> list[Candidate]:
         keys=fingerprint.index_keys(),
         created_at=ctx.now,
     )
-    # Written with the case's next UPDATE (its move to dispatched, queued or merged).
-    case.dupe_fingerprint = pack_fingerprint(fingerprint)
     found: list[Candidate] = []
     for row in rows:
         if not row.fingerprint:

@@ -24,7 +24,7 @@ from handlers.cases.commands.guards import (
     require_state,
     require_version,
 )
-from handlers.cases.commands.routing import dispatch_to, queue_for_dispatch
+from handlers.cases.commands.routing import dispatch_to, requeue
 from handlers.cases.events import Entry, change_state
 from handlers.cases.refusal import Refusal, RefusalCode
 from handlers.conversation.messages import Outbound
@@ -221,15 +221,7 @@ async def unmerge(ctx: CommandContext, actor: Actor, child_id: int, *, version: 
             data=data,
         )
     else:
-        child.unit_name = None
-        await ctx.move(
-            case=child,
-            to_state=CaseState.PENDING_DISPATCH.value,
-            actor=actor,
-            action="unmerged",
-            data=data,
-        )
-        await queue_for_dispatch(ctx, child)
+        await requeue(ctx, child, actor=actor, action="unmerged", data=data)
     await ctx.record(
         case=parent,
         actor=actor,

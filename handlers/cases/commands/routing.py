@@ -104,6 +104,32 @@ def resident_buttons(ctx: CommandContext, case: Case) -> tuple[Button, ...]:
     )
 
 
+async def requeue(
+    ctx: CommandContext,
+    case: Case,
+    *,
+    actor: Actor,
+    action: str,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+    returned: tuple[str, str] | None = None,
+    duplicates: Sequence[DuplicateHint] = (),
+) -> None:
+    """Move the case to 待派单 (nobody holds it: no unit, no clocks) and push it to the
+    dispatchers: a filing the router could not place, a unit's return, an unmerge."""
+    case.unit_name = None
+    case.sign_deadline = case.handle_deadline = case.return_deadline = None
+    await ctx.move(
+        case=case,
+        to_state=CaseState.PENDING_DISPATCH,
+        actor=actor,
+        action=action,
+        note=note,
+        data=data,
+    )
+    await queue_for_dispatch(ctx, case, returned=returned, duplicates=duplicates)
+
+
 async def queue_for_dispatch(
     ctx: CommandContext,
     case: Case,

@@ -10,7 +10,7 @@ from handlers.cases.actor import Actor
 from handlers.cases.commands.context import CommandContext
 from handlers.cases.commands.guards import clean, unit_case
 from handlers.cases.commands.merge import relay_reply, resolve_children
-from handlers.cases.commands.routing import keep_example, queue_for_dispatch
+from handlers.cases.commands.routing import keep_example, requeue
 from handlers.cases.extensions import REQUESTED, ExtensionStatus, extension_status
 from handlers.cases.refusal import Refusal, RefusalCode
 from handlers.conversation import payloads as p
@@ -179,19 +179,17 @@ async def return_case(
     assert unit is not None
     label = ctx.t(f"return.{reason}")
     said = f"{label}：{note}" if note else label
-    await ctx.move(
-        case=case,
-        to_state=CaseState.PENDING_DISPATCH,
+    # Nobody is responsible until a dispatcher assigns it again.
+    await requeue(
+        ctx,
+        case,
         actor=actor,
         action="returned",
         note=said,
         data={"unit": unit, "reason": reason, "note": note},
+        returned=(unit, said),
     )
-    # Nobody is responsible until a dispatcher assigns it again.
-    case.unit_name = None
-    case.sign_deadline = case.handle_deadline = case.return_deadline = None
     keep_example(ctx, case, unit=unit, source=SOURCE_RETURN)
-    await queue_for_dispatch(ctx, case, returned=(unit, said))
     await ctx.tell_resident(
         case,
         notify.version_stamp(case),
