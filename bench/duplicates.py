@@ -31,7 +31,7 @@ from handlers.cases.commands.context import CommandContext
 from handlers.cases.commands.duplicates import find_duplicates, pack_fingerprint, prepare
 from handlers.policy.clock import FixedClock
 from nlp.duplicates import DuplicateDetector, Fingerprint
-from storage.duplicates import candidate_statement
+from storage.duplicates import Lookup, candidate_statement
 from storage.models import Case
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
@@ -122,7 +122,7 @@ async def _load(app: App, total: int, samples: Any, places: Any) -> float:
 
 async def _explain(app: App, sub: str) -> list[str]:
     """EXPLAIN ANALYZE of the very statement filing runs."""
-    statement, params = candidate_statement(
+    params = Lookup(
         subcategory=sub,
         keys=["road:建宁路"],
         area_keys=["sd:培黎街道"],
@@ -131,10 +131,14 @@ async def _explain(app: App, sub: str) -> list[str]:
         recent_states=["resolved", "closed"],
         closed_since=NOW - timedelta(days=7),
         exclude_case_id=0,
-    )
-    compiled = statement.params(params).compile(
-        dialect=app.engine.dialect,
-        compile_kwargs={"literal_binds": True, "render_postcompile": True},
+    ).params()
+    compiled = (
+        candidate_statement()
+        .params(params)
+        .compile(
+            dialect=app.engine.dialect,
+            compile_kwargs={"literal_binds": True, "render_postcompile": True},
+        )
     )
     async with app.engine.connect() as conn:
         result = await conn.execute(text(f"EXPLAIN ANALYZE {compiled}"))

@@ -128,65 +128,51 @@ def _lookup_statement() -> Select[Any]:
 _LOOKUP = _lookup_statement()
 
 
-def candidate_statement(
-    *,
-    subcategory: str,
-    keys: Collection[str],
-    area_keys: Collection[str],
-    area_since: datetime,
-    open_states: Collection[str],
-    recent_states: Collection[str],
-    closed_since: datetime,
-    exclude_case_id: int,
-    limit: int = 100,
-) -> tuple[Select[Any], dict[str, Any]]:
-    """The look-up `candidates` runs and its parameters (also shown by `make bench` with
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What to look candidates up by: cases of `subcategory` filed under any of `keys` (a road,
+    community … or coordinate cell), or under any of `area_keys` (a subdistrict) since
+    `area_since`, that are in `open_states`, or in `recent_states` and closed (or resolved)
+    since `closed_since`; never `exclude_case_id`; at most `limit` cases."""
+
+    subcategory: str
+    keys: Collection[str]
+    area_keys: Collection[str]
+    area_since: datetime
+    open_states: Collection[str]
+    recent_states: Collection[str]
+    closed_since: datetime
+    exclude_case_id: int
+    limit: int = 100
+
+    def params(self) -> dict[str, Any]:
+        """The bound values of `candidate_statement()`."""
+        return {
+            "subcategory": self.subcategory,
+            "keys": sorted(set(self.keys)),
+            "area_keys": sorted(set(self.area_keys)),
+            "area_since": self.area_since,
+            "open_states": list(self.open_states),
+            "recent_states": list(self.recent_states),
+            "closed_since": self.closed_since,
+            "exclude_case_id": self.exclude_case_id,
+            "limit": self.limit,
+        }
+
+
+def candidate_statement() -> Select[Any]:
+    """The look-up `candidates` runs with `Lookup.params()` (also shown by `make bench` with
     EXPLAIN)."""
-    return _LOOKUP, {
-        "subcategory": subcategory,
-        "keys": sorted(set(keys)),
-        "area_keys": sorted(set(area_keys)),
-        "area_since": area_since,
-        "open_states": list(open_states),
-        "recent_states": list(recent_states),
-        "closed_since": closed_since,
-        "exclude_case_id": exclude_case_id,
-        "limit": limit,
-    }
+    return _LOOKUP
 
 
-async def candidates(
-    *,
-    session: AsyncSession,
-    subcategory: str,
-    keys: Collection[str],
-    area_keys: Collection[str],
-    area_since: datetime,
-    open_states: Collection[str],
-    recent_states: Collection[str],
-    closed_since: datetime,
-    exclude_case_id: int,
-    limit: int = 100,
-) -> list[IndexedCase]:
-    """Cases of `subcategory` filed under any of `keys` (a road, community … or coordinate
-    cell), or under any of `area_keys` (a subdistrict) since `area_since`, that are open, or in
-    `recent_states` and closed (or resolved) since `closed_since`; newest first, each once, at
-    most `limit` cases. Every branch is a range of `ix_duplicate_keys_lookup`; the time
-    bound on the subdistrict keeps a crowded subdistrict cell cheap (a same-area suggestion
-    about a months-old case helps nobody; a same-road one still counts)."""
-    if not keys and not area_keys:
+async def candidates(*, session: AsyncSession, lookup: Lookup) -> list[IndexedCase]:
+    """The cases `lookup` names, newest first, each once. Every branch is a range of
+    `ix_duplicate_keys_lookup`; the time bound on the subdistrict keeps a crowded subdistrict
+    cell cheap (a same-area suggestion about a months-old case helps nobody; a same-road one
+    still counts)."""
+    if not lookup.keys and not lookup.area_keys:
         return []
-    statement, params = candidate_statement(
-        subcategory=subcategory,
-        keys=keys,
-        area_keys=area_keys,
-        area_since=area_since,
-        open_states=open_states,
-        recent_states=recent_states,
-        closed_since=closed_since,
-        exclude_case_id=exclude_case_id,
-        limit=limit,
-    )
     return [
         IndexedCase(
             case_id=row.id,
@@ -196,7 +182,7 @@ async def candidates(
             resident_id=row.resident_id,
             fingerprint=row.dupe_fingerprint or {},
         )
-        for row in (await session.execute(statement, params)).all()
+        for row in (await session.execute(_LOOKUP, lookup.params())).all()
     ]
 
 

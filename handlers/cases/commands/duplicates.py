@@ -22,7 +22,7 @@ from handlers.desk.cards import DuplicateHint
 from handlers.policy.lifecycle import OPEN_STATES, CaseState
 from handlers.validation import mask_personal_data
 from nlp.duplicates import DuplicateDetector, Fingerprint, Verdict
-from storage.duplicates import IndexedCase, candidates, index_case
+from storage.duplicates import IndexedCase, Lookup, candidates, index_case
 from storage.models import Case
 
 # Resolved or archived cases still count for `closed_days`; merged and withdrawn ones never.
@@ -100,19 +100,19 @@ async def find_duplicates(
         return []
     if fingerprint is None:
         fingerprint = prepare(detector, case)
-    lookup = fingerprint.lookup_keys()
+    keys = fingerprint.lookup_keys()
     thresholds = detector.thresholds
-    rows = await candidates(
-        session=ctx.session,
+    lookup = Lookup(
         subcategory=case.subcategory,
-        keys=[k for k in lookup if not k.startswith("sd:")],
-        area_keys=[k for k in lookup if k.startswith("sd:")],
+        keys=[k for k in keys if not k.startswith("sd:")],
+        area_keys=[k for k in keys if k.startswith("sd:")],
         area_since=ctx.now - timedelta(days=thresholds.area_days),
         open_states=[s.value for s in OPEN_STATES],
         recent_states=_RECENT_STATES,
         closed_since=ctx.now - timedelta(days=thresholds.closed_days),
         exclude_case_id=case.id,
     )
+    rows = await candidates(session=ctx.session, lookup=lookup)
     await index_case(
         session=ctx.session,
         case_id=case.id,

@@ -41,13 +41,8 @@ async def dispatch_to(
     check_move(case, CaseState.DISPATCHED)
     start_clocks(ctx, case)
     case.unit_name = unit
-    await ctx.move(
-        case=case,
-        to_state=CaseState.DISPATCHED,
-        actor=actor,
-        action=action,
-        note=unit,
-        data={**(data or {}), "unit": unit},
+    await _move(
+        ctx, case, CaseState.DISPATCHED, actor, action, unit, {**(data or {}), "unit": unit}
     )
     cards = Cards(ctx.t, ctx.deps.zone)
     stamp = notify.version_stamp(case)
@@ -61,6 +56,19 @@ async def dispatch_to(
     if tell_resident:
         said = ctx.t("resident.dispatched", number=case.number, unit=unit)
         await ctx.tell_resident(case, stamp, Outbound(said, buttons=(resident_buttons(ctx, case),)))
+
+
+async def _move(
+    ctx: CommandContext,
+    case: Case,
+    to_state: CaseState,
+    actor: Actor,
+    action: str,
+    note: str | None,
+    data: dict[str, Any] | None,
+) -> None:
+    """The transition both hand-overs make (to a unit, to the dispatchers)."""
+    await ctx.move(case=case, to_state=to_state, actor=actor, action=action, note=note, data=data)
 
 
 def start_clocks(ctx: CommandContext, case: Case) -> Deadlines:
@@ -119,14 +127,7 @@ async def requeue(
     dispatchers: a filing the router could not place, a unit's return, an unmerge."""
     case.unit_name = None
     case.sign_deadline = case.handle_deadline = case.return_deadline = None
-    await ctx.move(
-        case=case,
-        to_state=CaseState.PENDING_DISPATCH,
-        actor=actor,
-        action=action,
-        note=note,
-        data=data,
-    )
+    await _move(ctx, case, CaseState.PENDING_DISPATCH, actor, action, note, data)
     await queue_for_dispatch(ctx, case, returned=returned, duplicates=duplicates)
 
 
