@@ -197,8 +197,9 @@ async def test_0011_moves_the_fingerprint_from_every_index_row_to_the_case(db_ur
                 text(
                     "INSERT INTO cases (id, number, resident_id, channel, request_type, urgency,"
                     " state, description, photos, anonymous, share_identity, version,"
-                    " reopen_count, routing, created_at, updated_at) VALUES (1, 'AN1', 1, 'telegram',"
-                    " 'complaint', 'normal', 'dispatched', '建宁路路灯坏了', '[]', true, false,"
+                    " reopen_count, routing, created_at, updated_at) VALUES (1, 'AN1', 1,"
+                    " 'telegram', 'complaint', 'normal', 'dispatched', '建宁路路灯坏了', '[]',"
+                    " true, false,"
                     " 1, 0, '{}', :now, :now)"
                 ),
                 {"now": now},
