@@ -4,7 +4,8 @@ two thresholds, and its measured precision and recall on the labelled pairs."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import func, inspect, select, text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from nlp.duplicates import (
     DuplicateDetector,
@@ -24,8 +26,9 @@ from nlp.duplicates import (
 from nlp.duplicates_eval import evaluate, read_pairs
 from nlp.router import Router
 from storage.db import create_engine
+from storage.duplicates import Lookup, candidates, index_case
 from storage.migrate import alembic_config
-from storage.models import Base
+from storage.models import Base, Case, DuplicateKey, Resident
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -242,4 +245,65 @@ async def test_0011_moves_the_fingerprint_from_every_index_row_to_the_case(db_ur
     finally:
         async with engine.begin() as conn:
             await conn.run_sync(_migrate_sync, url, "head", down=False)
+        await engine.dispose()
+
+
+async def test_the_lookup_returns_each_case_once_newest_first_capped_by_the_server(
+    db_url: str,
+) -> None:
+    """Three cases under two keys each (written with one multi-row INSERT per case): the look-up
+    returns every relevant case once with its stored fingerprint, newest first, at most
+    `limit`; a finished case, another sub-category and the case itself are left out."""
+    engine = create_engine(db_url)
+    made = async_sessionmaker(engine, expire_on_commit=False)
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    try:
+        async with made() as session, session.begin():
+            session.add(Resident(id=1, channel="telegram", external_id="1", created_at=now))
+            await session.flush()  # no relationship orders the two inserts
+            for n, (state, sub) in enumerate(
+                [
+                    ("dispatched", "路灯照明"),
+                    ("dispatched", "路灯照明"),
+                    ("dispatched", "路灯照明"),
+                    ("withdrawn", "路灯照明"),
+                    ("dispatched", "供水"),
+                ],
+                start=1,
+            ):
+                session.add(
+                    Case(
+                        id=n, number=f"AN{n}", resident_id=1, channel="telegram",
+                        request_type="complaint", urgency="normal", state=state, version=1,
+                        subcategory=sub, description="路灯坏了", routing={}, photos=[],
+                        created_at=now, updated_at=now, dupe_fingerprint={"f": {"路灯": 2.0}},
+                    )
+                )  # fmt: skip
+            await session.flush()
+            for n in range(1, 6):
+                await index_case(
+                    session=session,
+                    case_id=n,
+                    subcategory="路灯照明" if n < 5 else "供水",
+                    keys=["road:建宁路", "sd:培黎街道"],
+                    created_at=now + timedelta(minutes=n),
+                )
+        lookup = Lookup(
+            subcategory="路灯照明",
+            keys=["road:建宁路"],
+            area_keys=["sd:培黎街道"],
+            area_since=now - timedelta(days=14),
+            open_states=["dispatched"],
+            recent_states=["resolved", "closed"],
+            closed_since=now - timedelta(days=7),
+            exclude_case_id=1,
+        )
+        async with made() as session:
+            assert await session.scalar(select(func.count()).select_from(DuplicateKey)) == 10
+            found = await candidates(session=session, lookup=lookup)
+            assert [c.case_id for c in found] == [3, 2]
+            assert found[0].fingerprint == {"f": {"路灯": 2.0}}
+            capped = await candidates(session=session, lookup=replace(lookup, limit=1))
+            assert [c.case_id for c in capped] == [3]
+    finally:
         await engine.dispose()
