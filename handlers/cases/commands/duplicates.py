@@ -173,16 +173,12 @@ def card_hints(found: list[Candidate]) -> tuple[DuplicateHint, ...]:
     )
 
 
-async def suggest_duplicates(
-    ctx: CommandContext, case: Case, found: list[Candidate], *, on_card: bool
-) -> None:
-    """可能重复: recorded on the case, and shown with 并单 / 不是重复 to the dispatchers and to
-    the unit holding the new case. Nothing is merged until a person presses 并单.
+async def suggest_duplicates(ctx: CommandContext, case: Case, found: list[Candidate]) -> None:
+    """可能重复: recorded on the case. Nothing is merged until a person presses 并单.
 
-    `on_card`: the case's card was sent with the lines (`card_hints`) — the unit's card, or the
-    dispatchers' queue card while it waits — so a separate message goes only to the dispatchers
-    of a case that went straight to a unit (they get no card of it). Without a card (a
-    suggestion found after the card was sent) everyone gets the separate message."""
+    The case's own card already carries the lines with 并单 / 不是重复 (`card_hints`): the
+    unit's card, or the dispatchers' queue card while it waits. Dispatchers of a case that went
+    straight to a unit get no card of it, so they alone get a separate notice."""
     shown = found[:_MAX_SUGGESTIONS]
     if not shown:
         return
@@ -197,12 +193,9 @@ async def suggest_duplicates(
             ]
         },
     )
-    waiting = CaseState(case.state) is CaseState.PENDING_DISPATCH
-    recipients = [] if on_card and waiting else await notify.dispatchers(ctx.session)
-    if case.unit_name and not on_card:
-        recipients += await notify.unit_everyone(ctx.session, case.unit_name)
-    if not recipients:
+    if CaseState(case.state) is CaseState.PENDING_DISPATCH:
         return
+    recipients = await notify.dispatchers(ctx.session)
     for candidate in shown:
         other = await ctx.session.get(Case, candidate.case.case_id)
         text = ctx.t(

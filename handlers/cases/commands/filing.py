@@ -130,6 +130,6 @@ async def file_case(ctx: CommandContext, actor: Actor, filing: NewCase) -> Case:
             data=routing,
             duplicates=dupes.card_hints(found),
         )
-    await dupes.suggest_duplicates(ctx, case, found, on_card=True)
+    await dupes.suggest_duplicates(ctx, case, found)
     log.info("case %s filed: unit=%s state=%s", number, unit, case.state)
     return case
