@@ -56,6 +56,18 @@ def _insert_keys(rows: int) -> Insert:
     )
 
 
+def _key_params(case_id: int, subcategory: str, keys: list[str], at: datetime) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for i, key in enumerate(keys):
+        params |= {
+            f"case_id_{i}": case_id,
+            f"place_key_{i}": key,
+            f"subcategory_{i}": subcategory,
+            f"created_at_{i}": at,
+        }
+    return params
+
+
 async def index_case(
     *,
     session: AsyncSession,
@@ -69,17 +81,56 @@ async def index_case(
     unique = sorted(set(keys))
     if not unique:
         return
-    params: dict[str, Any] = {}
-    for i, key in enumerate(unique):
-        params |= {
-            f"case_id_{i}": case_id,
-            f"place_key_{i}": key,
-            f"subcategory_{i}": subcategory,
-            f"created_at_{i}": created_at,
-        }
     # On the connection: the ORM session would take a dict as rows for a bulk INSERT.
     connection = await session.connection()
-    await connection.execute(_insert_keys(len(unique)), params)
+    await connection.execute(
+        _insert_keys(len(unique)), _key_params(case_id, subcategory, unique, created_at)
+    )
+
+
+@functools.cache
+def _index_and_look_up(rows: int) -> Select[Any]:
+    """PostgreSQL: the index rows' INSERT as a CTE of the look-up, one statement and one round
+    trip (the look-up does not see the rows inserted by its own statement)."""
+    return _LOOKUP.add_cte(_insert_keys(rows).cte("new_keys"))
+
+
+async def index_and_find(
+    *,
+    session: AsyncSession,
+    case_id: int,
+    keys: Collection[str],
+    created_at: datetime,
+    lookup: Lookup,
+) -> list[IndexedCase]:
+    """`candidates(lookup)` and `index_case` for a just-filed case: in one statement where the
+    database allows a data-modifying CTE (PostgreSQL), else one after the other."""
+    unique = sorted(set(keys))
+    connection = await session.connection()
+    if not unique or connection.dialect.name != "postgresql":
+        found = await candidates(session=session, lookup=lookup)
+        await index_case(
+            session=session,
+            case_id=case_id,
+            subcategory=lookup.subcategory,
+            keys=unique,
+            created_at=created_at,
+        )
+        return found
+    params = lookup.params() | _key_params(case_id, lookup.subcategory, unique, created_at)
+    result = await connection.execute(_index_and_look_up(len(unique)), params)
+    return [_indexed(row) for row in result.all()]
+
+
+def _indexed(row: Any) -> IndexedCase:
+    return IndexedCase(
+        case_id=row.id,
+        number=row.number,
+        state=row.state,
+        unit_name=row.unit_name,
+        resident_id=row.resident_id,
+        fingerprint=row.dupe_fingerprint or {},
+    )
 
 
 def _lookup_statement() -> Select[Any]:
@@ -173,17 +224,7 @@ async def candidates(*, session: AsyncSession, lookup: Lookup) -> list[IndexedCa
     still counts)."""
     if not lookup.keys and not lookup.area_keys:
         return []
-    return [
-        IndexedCase(
-            case_id=row.id,
-            number=row.number,
-            state=row.state,
-            unit_name=row.unit_name,
-            resident_id=row.resident_id,
-            fingerprint=row.dupe_fingerprint or {},
-        )
-        for row in (await session.execute(_LOOKUP, lookup.params())).all()
-    ]
+    return [_indexed(row) for row in (await session.execute(_LOOKUP, lookup.params())).all()]
 
 
 async def prune_index(

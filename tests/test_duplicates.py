@@ -26,7 +26,7 @@ from nlp.duplicates import (
 from nlp.duplicates_eval import evaluate, read_pairs
 from nlp.router import Router
 from storage.db import create_engine
-from storage.duplicates import Lookup, candidates, index_case
+from storage.duplicates import Lookup, candidates, index_and_find, index_case
 from storage.migrate import alembic_config
 from storage.models import Base, Case, DuplicateKey, Resident
 
@@ -253,7 +253,8 @@ async def test_the_lookup_returns_each_case_once_newest_first_capped_by_the_serv
 ) -> None:
     """Three cases under two keys each (written with one multi-row INSERT per case): the look-up
     returns every relevant case once with its stored fingerprint, newest first, at most
-    `limit`; a finished case, another sub-category and the case itself are left out."""
+    `limit`; a finished case, another sub-category and the case itself are left out; filing's
+    combined look-up and index write finds the same and writes its rows."""
     engine = create_engine(db_url)
     made = async_sessionmaker(engine, expire_on_commit=False)
     now = datetime(2026, 11, 28, tzinfo=UTC)
@@ -305,5 +306,18 @@ async def test_the_lookup_returns_each_case_once_newest_first_capped_by_the_serv
             assert found[0].fingerprint == {"f": {"路灯": 2.0}}
             capped = await candidates(session=session, lookup=replace(lookup, limit=1))
             assert [c.case_id for c in capped] == [3]
+        # Filing's path: the look-up and the new rows together (one statement on PostgreSQL);
+        # the look-up does not see the rows it writes.
+        async with made() as session, session.begin():
+            found = await index_and_find(
+                session=session,
+                case_id=1,
+                keys=["geo:1:1"],
+                created_at=now + timedelta(hours=1),
+                lookup=lookup,
+            )
+            assert [c.case_id for c in found] == [3, 2]
+        async with made() as session:
+            assert await session.scalar(select(func.count()).select_from(DuplicateKey)) == 11
     finally:
         await engine.dispose()

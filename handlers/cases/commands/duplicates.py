@@ -22,7 +22,7 @@ from handlers.desk.cards import DuplicateHint
 from handlers.policy.lifecycle import OPEN_STATES, CaseState
 from handlers.validation import mask_personal_data
 from nlp.duplicates import DuplicateDetector, Fingerprint, Verdict
-from storage.duplicates import IndexedCase, Lookup, candidates, index_case
+from storage.duplicates import IndexedCase, Lookup, index_and_find
 from storage.models import Case
 
 # Resolved or archived cases still count for `closed_days`; merged and withdrawn ones never.
@@ -112,13 +112,12 @@ async def find_duplicates(
         closed_since=ctx.now - timedelta(days=thresholds.closed_days),
         exclude_case_id=case.id,
     )
-    rows = await candidates(session=ctx.session, lookup=lookup)
-    await index_case(
+    rows = await index_and_find(
         session=ctx.session,
         case_id=case.id,
-        subcategory=case.subcategory,
         keys=fingerprint.index_keys(),
         created_at=ctx.now,
+        lookup=lookup,
     )
     found: list[Candidate] = []
     for row in rows:
