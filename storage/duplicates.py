@@ -7,17 +7,17 @@ one cell, never the open cases at large. States are passed in, since storage kno
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     BindParameter,
-    Insert,
     Integer,
     Select,
+    String,
     and_,
     bindparam,
     delete,
@@ -44,28 +44,19 @@ class IndexedCase:
     fingerprint: dict[str, Any]
 
 
-_KEY_COLUMNS = ("case_id", "place_key", "subcategory", "created_at")
-
-
-@functools.cache
-def _insert_keys(rows: int) -> Insert:
-    """INSERT … VALUES (…), (…) for `rows` index rows, built once per row count (a case has a
-    handful of keys), so each filing only binds values: no statement building or compiling."""
-    return insert(DuplicateKey).values(
-        [{column: bindparam(f"{column}_{i}") for column in _KEY_COLUMNS} for i in range(rows)]
-    )
-
-
-def _key_params(case_id: int, subcategory: str, keys: list[str], at: datetime) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for i, key in enumerate(keys):
-        params |= {
-            f"case_id_{i}": case_id,
-            f"place_key_{i}": key,
-            f"subcategory_{i}": subcategory,
-            f"created_at_{i}": at,
-        }
-    return params
+_KEY_COLUMNS = ["case_id", "place_key", "subcategory", "created_at"]
+# PostgreSQL: all of a case's index rows in one INSERT … SELECT unnest(keys), a statement of one
+# shape whatever the number of keys, so SQLAlchemy compiles it once (a multi-row VALUES list is
+# never cached and was compiled on every filing).
+_INSERT_KEYS = insert(DuplicateKey).from_select(
+    _KEY_COLUMNS,
+    select(
+        bindparam("new_case_id", type_=Integer),
+        func.unnest(bindparam("new_keys", type_=ARRAY(String))),
+        bindparam("new_subcategory", type_=String),
+        bindparam("new_created_at", type_=DuplicateKey.created_at.type),
+    ),
+)
 
 
 async def index_case(
@@ -76,23 +67,32 @@ async def index_case(
     keys: Collection[str],
     created_at: datetime,
 ) -> None:
-    """The case under each of its keys: one multi-row INSERT, one round trip (the case is
-    flushed; its fingerprint travels with the case's own row)."""
+    """The case under each of its keys, in one call: one INSERT … SELECT unnest on PostgreSQL,
+    one executemany elsewhere (the case is flushed; its fingerprint travels with its own row)."""
     unique = sorted(set(keys))
     if not unique:
         return
-    # On the connection: the ORM session would take a dict as rows for a bulk INSERT.
+    # On the connection: the ORM session would treat the rows as an ORM bulk INSERT.
     connection = await session.connection()
-    await connection.execute(
-        _insert_keys(len(unique)), _key_params(case_id, subcategory, unique, created_at)
-    )
+    if connection.dialect.name == "postgresql":
+        await connection.execute(
+            _INSERT_KEYS, _key_params(case_id, subcategory, unique, created_at)
+        )
+        return
+    rows = [
+        {"case_id": case_id, "place_key": key, "subcategory": subcategory, "created_at": created_at}
+        for key in unique
+    ]
+    await connection.execute(insert(DuplicateKey), rows)
 
 
-@functools.cache
-def _index_and_look_up(rows: int) -> Select[Any]:
-    """PostgreSQL: the index rows' INSERT as a CTE of the look-up, one statement and one round
-    trip (the look-up does not see the rows inserted by its own statement)."""
-    return _LOOKUP.add_cte(_insert_keys(rows).cte("new_keys"))
+def _key_params(case_id: int, subcategory: str, keys: list[str], at: datetime) -> dict[str, Any]:
+    return {
+        "new_case_id": case_id,
+        "new_keys": keys,
+        "new_subcategory": subcategory,
+        "new_created_at": at,
+    }
 
 
 async def index_and_find(
@@ -104,7 +104,8 @@ async def index_and_find(
     lookup: Lookup,
 ) -> list[IndexedCase]:
     """`candidates(lookup)` and `index_case` for a just-filed case: in one statement where the
-    database allows a data-modifying CTE (PostgreSQL), else one after the other."""
+    database allows a data-modifying CTE (PostgreSQL: the INSERT runs as a CTE of the look-up,
+    which does not see the rows its own statement writes), else one after the other."""
     unique = sorted(set(keys))
     connection = await session.connection()
     if not unique or connection.dialect.name != "postgresql":
@@ -118,7 +119,7 @@ async def index_and_find(
         )
         return found
     params = lookup.params() | _key_params(case_id, lookup.subcategory, unique, created_at)
-    result = await connection.execute(_index_and_look_up(len(unique)), params)
+    result = await connection.execute(_INDEX_AND_LOOK_UP, params)
     return [_indexed(row) for row in result.all()]
 
 
@@ -177,6 +178,7 @@ def _lookup_statement() -> Select[Any]:
 
 
 _LOOKUP = _lookup_statement()
+_INDEX_AND_LOOK_UP = _LOOKUP.add_cte(_INSERT_KEYS.cte("new_keys"))
 
 
 @dataclass(frozen=True, slots=True)
