@@ -124,14 +124,8 @@ async def index_and_find(
 
 
 def _indexed(row: Any) -> IndexedCase:
-    return IndexedCase(
-        case_id=row.id,
-        number=row.number,
-        state=row.state,
-        unit_name=row.unit_name,
-        resident_id=row.resident_id,
-        fingerprint=row.dupe_fingerprint or {},
-    )
+    fields = (row.id, row.number, row.state, row.unit_name, row.resident_id)
+    return IndexedCase(*fields, fingerprint=row.dupe_fingerprint or {})
 
 
 def _lookup_statement() -> Select[Any]:
