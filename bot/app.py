@@ -18,7 +18,7 @@ from handlers.policy.clock import Clock, SystemClock
 from handlers.policy.workcalendar import WorkCalendar
 from handlers.texts import Texts
 from nlp.directory import Directory
-from nlp.duplicates import DuplicateDetector, DuplicateThresholds
+from nlp.duplicates import DuplicateDetector, DuplicateThresholds, load_concepts
 from nlp.kb import KnowledgeBase
 from nlp.router import Router
 from storage.db import create_engine, create_sessionmaker
@@ -120,7 +120,7 @@ def duplicate_detector(settings: Settings, router: Router) -> DuplicateDetector 
         closed_days=table.closed_days,
         area_days=table.area_days,
     )
-    return DuplicateDetector(router, thresholds)
+    return DuplicateDetector(router, thresholds, load_concepts(router.directory.data_dir))
 
 
 async def build_app(

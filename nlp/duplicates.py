@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import math
 import re
+import tomllib
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Protocol
 
 from nlp.geo import haversine_km
@@ -65,9 +67,43 @@ _CN_DIGITS = str.maketrans("一二三四五六七八九十", "1234567890")
 # practice, never silently merged into the old case.
 # "又"/"再次" (again) and "也" (also) mark another occurrence or another spot of the matter:
 # a person decides those.
-_RECURRENCE = re.compile(
-    r"(修好|修过|处理过|处理完|弄好|解决过|解决了|好了|管了|管过).{0,20}(又|再次|还是)|又|再次|也"
+_RECURRENCE = re.compile(r"又|再次|也")
+_REPAIRED = (
+    r"(修好|修过|刚修|处理过|处理完|弄好|解决过|解决了|好了|管了|管过|疏通完|疏通过|填过|填好)"
 )
+_AGAIN_AFTER_REPAIR = re.compile(
+    rf"{_REPAIRED}.{{0,20}}(又|再次|还是)|(又|再次).{{0,20}}{_REPAIRED}"
+)
+# Concept features ("what goes wrong", dupe_concepts.toml) are keyed with this prefix, apart
+# from words; the marker says "it was repaired and is broken again".
+CONCEPT_PREFIX = "§"
+AGAIN_MARKER = f"{CONCEPT_PREFIX}!修后复发"
+_CONCEPT_WEIGHT = 2.0
+CONCEPTS_FILE = "dupe_concepts.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """One kind of problem (停水, 不热, 占道摆摊 …) and the phrases residents write for it."""
+
+    name: str
+    phrases: tuple[str, ...]
+
+
+def load_concepts(data_dir: Path) -> tuple[Concept, ...]:
+    """`dupe_concepts.toml` of a district's data folder; none when the file is absent."""
+    path = data_dir / CONCEPTS_FILE
+    if not path.exists():
+        return ()
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    concepts = []
+    for entry in data.get("concept", []):
+        name, phrases = entry.get("name"), entry.get("phrases")
+        if not isinstance(name, str) or not isinstance(phrases, list) or not phrases:
+            raise ValueError(f"{path}: every [[concept]] needs a name and phrases")
+        concepts.append(Concept(name, tuple(str(x) for x in phrases)))
+    return tuple(concepts)
 
 
 class PlaceMatch(StrEnum):
@@ -130,7 +166,12 @@ class Fingerprint:
     longitude: float | None = None
     numbers: frozenset[str] = frozenset()  # "3号院", "18号楼"
     first_number: str | None = None  # the building the report is about: the first one named
-    recurrence: bool = False  # "修好了又坏了": never merged automatically
+    recurrence: bool = False  # "又 / 再次 / 也": never merged automatically
+    weight: float = -1.0  # Σ of the features' weights; computed when not given
+
+    def __post_init__(self) -> None:
+        if self.weight < 0:
+            object.__setattr__(self, "weight", float(sum(self.features.values())))
 
     def index_keys(self) -> list[str]:
         """The keys this fingerprint is filed under in the duplicate index (storage)."""
@@ -165,9 +206,27 @@ def _content(token: str) -> bool:
 class DuplicateDetector:
     """Fingerprints and compares filings. Build once (it holds the router); thread-safe."""
 
-    def __init__(self, places: PlaceSource, thresholds: DuplicateThresholds) -> None:
+    def __init__(
+        self,
+        places: PlaceSource,
+        thresholds: DuplicateThresholds,
+        concepts: Sequence[Concept] = (),
+    ) -> None:
         self._places = places
         self.thresholds = thresholds
+        self._concepts = tuple(concepts)
+
+    def concepts(self, text: str) -> set[str]:
+        """The problems the text names (concept features), and the after-repair marker."""
+        plain = unicodedata.normalize("NFKC", text)
+        found = {
+            f"{CONCEPT_PREFIX}{c.name}"
+            for c in self._concepts
+            if any(phrase in plain for phrase in c.phrases)
+        }
+        if _AGAIN_AFTER_REPAIR.search(plain):
+            found.add(AGAIN_MARKER)
+        return found
 
     def terms(self, text: str) -> list[str]:
         """The words of the text that describe the matter (no stop words, no place names)."""
@@ -197,6 +256,8 @@ class DuplicateDetector:
             if len(word) > 2 and not word.isascii():
                 for i in range(len(word) - 1):
                     add(word[i : i + 2], _WORD_WEIGHT if keyword else _BIGRAM_WEIGHT)
+        for concept in self.concepts(text):
+            weights[concept] = _CONCEPT_WEIGHT
         return weights
 
     def fingerprint(
@@ -262,8 +323,16 @@ class DuplicateDetector:
             a.first_number and b.first_number and a.first_number != b.first_number
         ):
             return Verdict.NONE, 0.0
-        score = similarity(a.features, b.features)
-        certain = where is PlaceMatch.SPECIFIC and not (a.recurrence or b.recurrence)
+        if different_matters(a.features, b.features):
+            return Verdict.NONE, 0.0
+        score = similarity(a.features, b.features, totals=(a.weight, b.weight))
+        # Near-certain also needs the thing itself in common (a shared word, not only the kind
+        # of problem: 井盖碎了 and 人行道砖松了 are both 破损 but two matters).
+        certain = (
+            where is PlaceMatch.SPECIFIC
+            and not (a.recurrence or b.recurrence)
+            and shares_word(a.features, b.features)
+        )
         if certain and score >= self.thresholds.auto:
             return Verdict.AUTO, score
         if score >= self.thresholds.suggest:
@@ -271,28 +340,49 @@ class DuplicateDetector:
         return Verdict.NONE, score
 
 
+def _concepts_of(features: dict[str, float]) -> set[str]:
+    return {k for k in features if k.startswith(CONCEPT_PREFIX) and k != AGAIN_MARKER}
+
+
+def different_matters(a: dict[str, float], b: dict[str, float]) -> bool:
+    """Both name what goes wrong and nothing in common (暖气不热 vs 暖气漏水), or one says it
+    was repaired and broke again while the other does not (a new matter in 12345 practice)."""
+    if (AGAIN_MARKER in a) != (AGAIN_MARKER in b):
+        return True
+    concepts_a, concepts_b = _concepts_of(a), _concepts_of(b)
+    return bool(concepts_a and concepts_b and not concepts_a & concepts_b)
+
+
+def shares_word(a: dict[str, float], b: dict[str, float]) -> bool:
+    """A word (not a concept, not a bigram of an ordinary word) found in both."""
+    return any(
+        w >= _WORD_WEIGHT and not k.startswith(CONCEPT_PREFIX) and k in b for k, w in a.items()
+    )
+
+
 def _of_kind(places: frozenset[str], kind: str) -> frozenset[str]:
     return frozenset(p for p in places if p.startswith(f"{kind}:"))
 
 
-def similarity(a: dict[str, float], b: dict[str, float]) -> float:
+def similarity(
+    a: dict[str, float], b: dict[str, float], *, totals: tuple[float, float] | None = None
+) -> float:
     """Weighted overlap: Σ min(w) over shared features / the smaller side's Σ w; 0 for empty.
 
     The smaller side, not the union (Jaccard), because a second report of one matter often
     says less or more than the first ("交大社区停暖了" against a paragraph about the same
-    outage): what the shorter one says should be found in the longer one.
+    outage): what the shorter one says should be found in the longer one. `totals` are the
+    two sides' Σ w when already known (stored with the fingerprint).
     """
     if not a or not b:
         return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    shared = 0.0
-    # A plain loop: this runs once per candidate on every filing (see `make bench`).
-    for key, weight in a.items():
-        other = b.get(key)
-        if other is not None:
-            shared += weight if weight < other else other
-    smaller = min(sum(a.values()), sum(b.values()))
+    # Set intersection of the keys (C speed), then the weights of the few shared ones: this
+    # runs once per candidate on every filing (see `make bench`).
+    shared = sum(min(a[key], b[key]) for key in a.keys() & b.keys())
+    if not shared:
+        return 0.0
+    total_a, total_b = totals if totals is not None else (sum(a.values()), sum(b.values()))
+    smaller = min(total_a, total_b)
     return shared / smaller if smaller else 0.0
 
 

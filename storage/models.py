@@ -213,6 +213,12 @@ class Case(Base):
     # 并单 (issue 13): the case this one was merged into (state "merged"), kept after the merged
     # case is resolved with its parent so reports and the 台账 can show the family.
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # What the duplicate detector compares (issue 13), once per case, in a compact form
+    # (handlers/cases/commands/duplicates.py): written with the filing's own UPDATE of the
+    # case, read only by the duplicate look-up, so deferred: case lists never load it.
+    dupe_fingerprint: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), deferred=True
+    )
 
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case", order_by="CaseEvent.id", lazy="raise"
@@ -241,12 +247,12 @@ class CaseEvent(Base):
 
 
 class DuplicateKey(Base):
-    """The duplicate index (issue 13): a filed case under each of its place keys, with the terms
-    the detector compares, so finding candidates is an index range, not a scan of open cases.
+    """The duplicate index (issue 13): a filed case under each of its place keys, so finding
+    candidates is an index range, not a scan of open cases. The fingerprint compared is stored
+    once per case (`cases.dupe_fingerprint`), not on every key.
 
-    `place_key`: "sd:<subdistrict>", "roads:<name>", "communities:<name>" …, "geo:<row>:<col>".
-    `features` are the detector's weighted terms; `places`, `numbers` and the point complete the
-    fingerprint. Rows of cases closed long ago are pruned by the hotspot job.
+    `place_key`: "sd:<subdistrict>", "road:<name>", "community:<name>" …, "geo:<row>:<col>".
+    Rows of cases closed long ago are pruned by the hotspot job.
     """
 
     __tablename__ = "duplicate_keys"
@@ -259,13 +265,6 @@ class DuplicateKey(Base):
     place_key: Mapped[str] = mapped_column(String(96), primary_key=True)
     subcategory: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
-    features: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    places: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    numbers: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    recurrence: Mapped[bool] = mapped_column(Boolean, default=False)
-    subdistrict: Mapped[str | None] = mapped_column(String(64))
-    latitude: Mapped[float | None] = mapped_column(Float)
-    longitude: Mapped[float | None] = mapped_column(Float)
 
 
 class HotspotAlert(Base):

@@ -17,7 +17,7 @@ from handlers.report import build_report
 from storage.duplicates import merged_children
 from storage.models import Case, CaseEvent, Resident, StaffMember
 from storage.residents import ensure_resident_id
-from tests.desk import join, outbox
+from tests.desk import button, join, outbox
 from tests.followup_support import local
 from tests.support import ResidentClient, texts
 
@@ -53,8 +53,11 @@ async def chat_filing(app: App, channel: str, user_id: str, text: str) -> str:
     return texts(await client.click("提交"))
 
 
-async def api_filing(app: App, channel: str, user_id: str, text: str) -> Case:
-    """Another system (Open311) files through the case command directly."""
+async def api_filing(
+    app: App, channel: str, user_id: str, text: str, *, routed: bool = True
+) -> Case:
+    """Another system (Open311) files through the case command directly; `routed=False` drops
+    the router's unit, so the case waits for a dispatcher."""
     now = app.deps.clock.now()
     async with app.sessionmaker() as session, session.begin():
         resident_id = await ensure_resident_id(
@@ -65,7 +68,9 @@ async def api_filing(app: App, channel: str, user_id: str, text: str) -> Case:
             channel=channel,
             request_type="complaint",
             description=text,
-            decision=app.router.route(text).to_json(),
+            decision={
+                k: v for k, v in app.router.route(text).to_json().items() if routed or k != "unit"
+            },
         )
         ctx = CommandContext(session, app.deps, now)
         return await cmd.file_case(ctx, Actor.api("open311"), filing)
@@ -171,17 +176,26 @@ async def test_no_resident_learns_another_residents_identity(app: App) -> None:
 async def test_likely_duplicate_is_shown_with_buttons_and_merged_by_the_dispatcher(
     app: App,
 ) -> None:
-    """A likely duplicate is routed as usual and shown as 可能重复 to the dispatcher and the
-    unit; the dispatcher's 并单 merges it, the resident is told, and 拆单 undoes it."""
+    """A likely duplicate is routed as usual; the unit sees 可能重复 on the case's own card with
+    并单 / 不是重复 (no separate message), the dispatchers, who get no card of a case routed
+    straight to a unit, a separate notice; the dispatcher's 并单 merges it, the resident is
+    told, and 拆单 undoes it."""
     dispatcher = await join(app, "d1", "区政务服务中心", "dispatcher")
     unit = await join(app, "s1", HEAT_UNIT)
     first = await api_filing(app, "open311", "a", "师大社区5号楼暖气不热，家里只有十几度")
     second = await api_filing(app, "open311", "b", "师大社区5号楼暖气一点都不热，冻得受不了")
     assert second.parent_id is None and second.state == "dispatched"
-    for person in (dispatcher, unit):
-        notices = [r for r in await outbox(app, person.user_id) if "可能重复" in str(r.payload)]
-        assert notices, person.user_id
-        assert f"可能重复: {first.number}" in str(notices[0].payload["text"])
+    shown = [r for r in await outbox(app, unit.user_id) if "可能重复" in str(r.payload)]
+    assert len(shown) == 1 and shown[0].idempotency_key.startswith("card:"), shown
+    card = shown[0].payload
+    assert card["text"].startswith("【新工单】") and second.number in card["text"]
+    assert f"可能重复: {first.number}（相似度 " in card["text"]
+    assert button(card, "签收")  # the unit's own buttons stay
+    assert button(card, f"并单 {first.number}") == (f"m:mg:{second.id}:{first.id}:{second.version}")
+    assert button(card, f"不是重复 {first.number}") == f"m:nd:{second.id}:{first.id}"
+    notices = [r for r in await outbox(app, dispatcher.user_id) if "可能重复" in str(r.payload)]
+    assert len(notices) == 1 and notices[0].idempotency_key.startswith("dupe:")
+    assert f"可能重复: {first.number}" in str(notices[0].payload["text"])
     notice = next(r for r in await outbox(app, "d1") if "可能重复" in str(r.payload))
     merge_payload = notice.payload["buttons"][0][0]["payload"]
     replies = await dispatcher.press(merge_payload)
@@ -196,6 +210,28 @@ async def test_likely_duplicate_is_shown_with_buttons_and_merged_by_the_dispatch
     assert "拆出" in texts(await dispatcher.press(undo))
     split = next(c for c in await all_cases(app) if c.id == second.id)
     assert split.parent_id is None and split.state == "dispatched"
+
+
+async def test_a_queued_duplicate_carries_the_line_on_the_dispatchers_card(app: App) -> None:
+    """A case waiting for dispatch shows 可能重复 on the queue card itself (no second message);
+    the card's 并单 merges it, and the card's 不是重复 on another is recorded."""
+    dispatcher = await join(app, "d1", "区政务服务中心", "dispatcher")
+    first = await api_filing(app, "open311", "a", "师大社区5号楼暖气不热，家里只有十几度")
+    second = await api_filing(
+        app, "open311", "b", "师大社区5号楼暖气一点都不热，冻得受不了", routed=False
+    )
+    assert second.state == "pending_dispatch"
+    mine = await outbox(app, dispatcher.user_id)
+    shown = [r for r in mine if "可能重复" in str(r.payload)]
+    assert len(shown) == 1 and shown[0].idempotency_key.startswith("queue:"), mine
+    card = shown[0].payload
+    assert f"【待派单】{second.number}" in card["text"]
+    assert f"可能重复: {first.number}" in card["text"]
+    assert "暖气" in card["text"] and "路由建议" in card["text"]
+    replies = await dispatcher.press(button(card, f"并单 {first.number}"))
+    assert "已将" in texts(replies), texts(replies)
+    merged = next(c for c in await all_cases(app) if c.id == second.id)
+    assert merged.parent_id == first.id and merged.state == "merged"
 
 
 async def test_merge_buttons_are_checked_on_the_server(app: App) -> None:

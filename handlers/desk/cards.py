@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from handlers.conversation import payloads as p
@@ -19,6 +20,15 @@ DEPARTMENTS_PER_PAGE = 10
 _SUGGESTIONS = 3
 
 
+class DuplicateHint(NamedTuple):
+    """An earlier case that may be the same matter (可能重复), shown on the new case's card."""
+
+    case_id: int
+    number: str
+    state: str
+    similarity: float
+
+
 class Cards:
     def __init__(self, texts: Texts, zone: ZoneInfo) -> None:
         self.t = texts
@@ -31,18 +41,25 @@ class Cards:
 
     # -- the unit's case card ------------------------------------------------------------------
 
+    def _summary(self, case: Case) -> dict[str, Any]:
+        """The fields both cards show: number, type, category, place, the masked text."""
+        t = self.t
+        return {
+            "number": case.number,
+            "type": t(f"type.{case.request_type}"),
+            "urgent": t("card.urgent") if case.urgency == "urgent" else "",
+            "category": self._category(case),
+            "place": self._place(case),
+            "text": mask_personal_data(case.description),
+        }
+
     def case_text(self, case: Case) -> str:
         t = self.t
         # The unit sees a phone number only if the resident agreed to be contacted directly.
         shared = case.share_identity and case.contact_phone
         body = t(
             "card.body",
-            number=case.number,
-            type=t(f"type.{case.request_type}"),
-            urgent=t("card.urgent") if case.urgency == "urgent" else "",
-            category=self._category(case),
-            place=self._place(case),
-            text=mask_personal_data(case.description),
+            **self._summary(case),
             contact=case.contact_phone if shared else t("card.hidden"),
             state=t(f"state.{case.state}"),
             sign=self.local(case.sign_deadline),
@@ -52,14 +69,55 @@ class Cards:
             body += "\n" + t("card.photos", n=len(case.photos))
         return body
 
-    def staff_card(self, case: Case, *, now: datetime, new: bool = False) -> Outbound:
-        """The card with the buttons the case's state allows now (an old card's go stale)."""
+    def staff_card(
+        self,
+        case: Case,
+        *,
+        now: datetime,
+        new: bool = False,
+        duplicates: Sequence[DuplicateHint] = (),
+    ) -> Outbound:
+        """The card with the buttons the case's state allows now (an old card's go stale), and
+        a 可能重复 line with 并单 / 不是重复 per likely duplicate found on filing."""
         heading = self.t("card.new" if new else "card.current")
+        lines, rows = self.duplicate_lines(case, duplicates)
         return Outbound(
-            f"{heading}\n{self.case_text(case)}",
-            buttons=self._unit_buttons(case, now),
+            "\n".join([f"{heading}\n{self.case_text(case)}", *lines]),
+            buttons=self._unit_buttons(case, now) + rows,
             photos=tuple(str(photo) for photo in case.photos or ()),
         )
+
+    def duplicate_lines(
+        self, case: Case, duplicates: Sequence[DuplicateHint]
+    ) -> tuple[list[str], tuple[tuple[Button, ...], ...]]:
+        """ "可能重复: AN…（相似度 0.xx，办理中）" lines and a 并单 / 不是重复 row for each.
+
+        The buttons only name the cases and the version shown: the merge commands check the
+        presser's role and unit, the states and the version on the server."""
+        lines: list[str] = []
+        rows: list[tuple[Button, ...]] = []
+        for hint in duplicates:
+            lines.append(
+                self.t(
+                    "card.duplicate",
+                    parent=hint.number,
+                    score=f"{hint.similarity:.2f}",
+                    state=self.t(f"state.{hint.state}"),
+                )
+            )
+            rows.append(
+                (
+                    Button(
+                        self.t("btn.merge_into", parent=hint.number),
+                        p.merge_action(case.id, hint.case_id, case.version),
+                    ),
+                    Button(
+                        self.t("btn.not_duplicate_of", parent=hint.number),
+                        p.dismiss_action(case.id, hint.case_id),
+                    ),
+                )
+            )
+        return lines, tuple(rows)
 
     def _unit_buttons(self, case: Case, now: datetime) -> tuple[tuple[Button, ...], ...]:
         t, cid, ver = self.t, case.id, case.version
@@ -94,24 +152,29 @@ class Cards:
 
     # -- the dispatcher's card -----------------------------------------------------------------
 
-    def dispatcher_card(self, case: Case, *, returned: tuple[str, str] | None = None) -> Outbound:
-        """A case awaiting dispatch: the router's top units as buttons, then the full menu."""
+    def dispatcher_card(
+        self,
+        case: Case,
+        *,
+        returned: tuple[str, str] | None = None,
+        duplicates: Sequence[DuplicateHint] = (),
+    ) -> Outbound:
+        """A case awaiting dispatch: the router's top units as buttons, then the full menu, and
+        the 可能重复 lines with their buttons."""
         t = self.t
         suggested = suggestions(case, exclude=returned[0] if returned else None)
         text = t(
             "dispatch.card",
-            number=case.number,
-            type=t(f"type.{case.request_type}"),
-            urgent=t("card.urgent") if case.urgency == "urgent" else "",
-            category=self._category(case),
-            place=self._place(case),
-            text=mask_personal_data(case.description),
+            **self._summary(case),
             suggestion="、".join(suggested) or t("card.none"),
         )
         if returned is not None:
             text += "\n" + t("dispatch.returned_by", unit=returned[0], reason=returned[1])
+        lines, duplicate_rows = self.duplicate_lines(case, duplicates)
+        text = "\n".join([text, *lines])
         rows: list[tuple[Button, ...]] = [(self._assign(case, unit),) for unit in suggested]
         rows.append(self._menu_switch(case))
+        rows.extend(duplicate_rows)
         return Outbound(text, tuple(rows), photos=tuple(str(x) for x in case.photos or ()))
 
     def unit_menu(self, case: Case, page: str, names: Sequence[str]) -> Outbound:

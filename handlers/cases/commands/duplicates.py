@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from handlers.cases import notify
 from handlers.cases.actor import SYSTEM
@@ -17,10 +18,11 @@ from handlers.cases.commands.context import CommandContext, Step
 from handlers.cases.commands.merge import merge
 from handlers.conversation import payloads as p
 from handlers.conversation.messages import Button, Outbound
+from handlers.desk.cards import DuplicateHint
 from handlers.policy.lifecycle import OPEN_STATES, CaseState
 from handlers.validation import mask_personal_data
 from nlp.duplicates import DuplicateDetector, Fingerprint, Verdict
-from storage.duplicates import IndexedCase, candidates, index_case
+from storage.duplicates import IndexedCase, Lookup, index_and_find
 from storage.models import Case
 
 # Resolved or archived cases still count for `closed_days`; merged and withdrawn ones never.
@@ -35,19 +37,6 @@ class Candidate:
     similarity: float
 
 
-def _fingerprint_of(row: IndexedCase) -> Fingerprint:
-    return Fingerprint(
-        features=row.features,
-        places=row.places,
-        subdistrict=row.subdistrict,
-        latitude=row.latitude,
-        longitude=row.longitude,
-        numbers=frozenset(row.numbers),
-        first_number=row.numbers[0] if row.numbers else None,
-        recurrence=row.recurrence,
-    )
-
-
 def fingerprint_case(detector: DuplicateDetector, case: Case) -> Fingerprint:
     return detector.fingerprint(
         case.description,
@@ -58,52 +47,83 @@ def fingerprint_case(detector: DuplicateDetector, case: Case) -> Fingerprint:
     )
 
 
-def _ordered_numbers(fingerprint: Fingerprint) -> list[str]:
-    """The numbered places with the one the report is about first (the index keeps order)."""
+def pack_fingerprint(fingerprint: Fingerprint) -> dict[str, Any]:
+    """The compact form stored once per case (`cases.dupe_fingerprint`); the numbered places
+    keep the one the report is about first. Read back by `unpack_fingerprint`."""
     first = fingerprint.first_number
     rest = sorted(fingerprint.numbers - {first} if first else fingerprint.numbers)
-    return [first, *rest] if first else rest
+    return {
+        "f": fingerprint.features,
+        "w": fingerprint.weight,
+        "p": sorted(fingerprint.places),
+        "n": [first, *rest] if first else rest,
+        "r": fingerprint.recurrence,
+        "sd": fingerprint.subdistrict,
+        "lat": fingerprint.latitude,
+        "lon": fingerprint.longitude,
+    }
 
 
-async def find_duplicates(ctx: CommandContext, case: Case) -> list[Candidate]:
+def unpack_fingerprint(packed: dict[str, Any]) -> Fingerprint:
+    numbers = list(packed.get("n") or ())
+    features = dict(packed.get("f") or {})
+    return Fingerprint(
+        features=features,
+        places=frozenset(packed.get("p") or ()),
+        subdistrict=packed.get("sd"),
+        latitude=packed.get("lat"),
+        longitude=packed.get("lon"),
+        numbers=frozenset(numbers),
+        first_number=numbers[0] if numbers else None,
+        recurrence=bool(packed.get("r")),
+        weight=packed.get("w", sum(features.values())),
+    )
+
+
+def prepare(detector: DuplicateDetector, case: Case) -> Fingerprint:
+    """The new case's fingerprint, stored on it before its INSERT (no write of its own)."""
+    fingerprint = fingerprint_case(detector, case)
+    case.dupe_fingerprint = pack_fingerprint(fingerprint)
+    return fingerprint
+
+
+async def find_duplicates(
+    ctx: CommandContext, case: Case, fingerprint: Fingerprint | None = None
+) -> list[Candidate]:
     """Index the just-filed case (flushed, so it has an id) and rank its candidates, best first.
+    `fingerprint` is `prepare`'s (else it is made and stored with the case's next write).
 
     Returns [] when detection is off or the router gave no sub-category (no cell to look in).
     """
     detector = ctx.deps.duplicates
     if detector is None or not case.subcategory:
         return []
-    fingerprint = fingerprint_case(detector, case)
-    lookup = fingerprint.lookup_keys()
+    if fingerprint is None:
+        fingerprint = prepare(detector, case)
+    keys = fingerprint.lookup_keys()
     thresholds = detector.thresholds
-    rows = await candidates(
-        session=ctx.session,
+    lookup = Lookup(
         subcategory=case.subcategory,
-        keys=[k for k in lookup if not k.startswith("sd:")],
-        area_keys=[k for k in lookup if k.startswith("sd:")],
+        keys=[k for k in keys if not k.startswith("sd:")],
+        area_keys=[k for k in keys if k.startswith("sd:")],
         area_since=ctx.now - timedelta(days=thresholds.area_days),
         open_states=[s.value for s in OPEN_STATES],
         recent_states=_RECENT_STATES,
         closed_since=ctx.now - timedelta(days=thresholds.closed_days),
         exclude_case_id=case.id,
     )
-    index_case(
+    rows = await index_and_find(
         session=ctx.session,
         case_id=case.id,
-        subcategory=case.subcategory,
         keys=fingerprint.index_keys(),
         created_at=ctx.now,
-        features=fingerprint.features,
-        places=fingerprint.places,
-        numbers=_ordered_numbers(fingerprint),
-        recurrence=fingerprint.recurrence,
-        subdistrict=fingerprint.subdistrict,
-        latitude=fingerprint.latitude,
-        longitude=fingerprint.longitude,
+        lookup=lookup,
     )
     found: list[Candidate] = []
     for row in rows:
-        verdict, score = detector.verdict(fingerprint, _fingerprint_of(row))
+        if not row.fingerprint:
+            continue
+        verdict, score = detector.verdict(fingerprint, unpack_fingerprint(row.fingerprint))
         if verdict is not Verdict.NONE:
             found.append(Candidate(row, verdict, score))
     # Near-certain first, then by similarity; an open case before a finished one on a tie.
@@ -144,9 +164,20 @@ async def merge_automatically(ctx: CommandContext, case: Case, parent: Candidate
     )
 
 
+def card_hints(found: list[Candidate]) -> tuple[DuplicateHint, ...]:
+    """The likely duplicates the new case's own card shows (best first)."""
+    return tuple(
+        DuplicateHint(c.case.case_id, c.case.number, c.case.state, c.similarity)
+        for c in found[:_MAX_SUGGESTIONS]
+    )
+
+
 async def suggest_duplicates(ctx: CommandContext, case: Case, found: list[Candidate]) -> None:
-    """可能重复: recorded on the case, and shown with 并单 / 不是重复 to the dispatchers and to
-    the unit holding the new case. Nothing is merged until a person presses 并单."""
+    """可能重复: recorded on the case. Nothing is merged until a person presses 并单.
+
+    The case's own card already carries the lines with 并单 / 不是重复 (`card_hints`): the
+    unit's card, or the dispatchers' queue card while it waits. Dispatchers of a case that went
+    straight to a unit get no card of it, so they alone get a separate notice."""
     shown = found[:_MAX_SUGGESTIONS]
     if not shown:
         return
@@ -163,9 +194,9 @@ async def suggest_duplicates(ctx: CommandContext, case: Case, found: list[Candid
             },
         ),
     )
+    if CaseState(case.state) is CaseState.PENDING_DISPATCH:
+        return
     recipients = await notify.dispatchers(ctx.session)
-    if case.unit_name:
-        recipients += await notify.unit_everyone(ctx.session, case.unit_name)
     for candidate in shown:
         other = await ctx.session.get(Case, candidate.case.case_id)
         text = ctx.t(

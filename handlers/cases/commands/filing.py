@@ -8,16 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from handlers.cases.actor import Actor, ActorKind
+from handlers.cases.commands import duplicates as dupes
 from handlers.cases.commands.context import CommandContext, Step
-from handlers.cases.commands.duplicates import (
-    Candidate,
-    automatic_parent,
-    find_duplicates,
-    merge_automatically,
-    suggest_duplicates,
-)
 from handlers.cases.commands.guards import require_kind
-from handlers.cases.commands.routing import dispatch_to, queue_for_dispatch
+from handlers.cases.commands.routing import dispatch_to, requeue
 from handlers.policy.lifecycle import CaseState
 from storage.cases import add_event, next_case_number
 from storage.models import Case
@@ -104,14 +98,15 @@ async def file_case(ctx: CommandContext, actor: Actor, filing: NewCase) -> Case:
     )
     routing = {"confidence": decision.get("confidence"), "matched": decision.get("matched", [])}
     system = Actor(ActorKind.SYSTEM)
-    found: list[Candidate] = []
+    found: list[dupes.Candidate] = []
     if ctx.deps.duplicates is not None and case.subcategory:
         # Before dispatch: a near-certain duplicate never reaches a unit as a case of its own.
+        fingerprint = dupes.prepare(ctx.deps.duplicates, case)
         await session.flush()
-        found = await find_duplicates(ctx, case)
-        parent = automatic_parent(case, found)
+        found = await dupes.find_duplicates(ctx, case, fingerprint)
+        parent = dupes.automatic_parent(case, found)
         if parent is not None:
-            await merge_automatically(ctx, case, parent)
+            await dupes.merge_automatically(ctx, case, parent)
             log.info("case %s filed and merged into %s", number, parent.case.number)
             return case
     if unit:
@@ -124,12 +119,15 @@ async def file_case(ctx: CommandContext, actor: Actor, filing: NewCase) -> Case:
             action="dispatched",
             tell_resident=False,
             data=routing,
+            duplicates=dupes.card_hints(found),
         )
     else:
-        await ctx.move(
-            case, CaseState.PENDING_DISPATCH, Step(system, "pending_dispatch", data=routing)
+        await requeue(
+            ctx,
+            case,
+            Step(system, "pending_dispatch", data=routing),
+            duplicates=dupes.card_hints(found),
         )
-        await queue_for_dispatch(ctx, case)
-    await suggest_duplicates(ctx, case, found)
+    await dupes.suggest_duplicates(ctx, case, found)
     log.info("case %s filed: unit=%s state=%s", number, unit, case.state)
     return case

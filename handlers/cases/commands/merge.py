@@ -24,7 +24,7 @@ from handlers.cases.commands.guards import (
     require_state,
     require_version,
 )
-from handlers.cases.commands.routing import dispatch_to, queue_for_dispatch
+from handlers.cases.commands.routing import dispatch_to, requeue
 from handlers.cases.events import Entry, change_state
 from handlers.cases.refusal import Refusal, RefusalCode
 from handlers.conversation.messages import Outbound
@@ -223,9 +223,7 @@ async def unmerge(ctx: CommandContext, actor: Actor, child_id: int, *, version: 
             data=data,
         )
     else:
-        child.unit_name = None
-        await ctx.move(child, CaseState.PENDING_DISPATCH.value, Step(actor, "unmerged", data=data))
-        await queue_for_dispatch(ctx, child)
+        await requeue(ctx, child, Step(actor, "unmerged", data=data))
     data = {"child": child.id, "child_number": child.number}
     await ctx.record(parent, Step(actor, "unmerged_out", child.number, data))
     text = ctx.t("merge.resident_unmerged", number=child.number)

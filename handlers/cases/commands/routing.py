@@ -3,6 +3,7 @@ dispatcher's assignment and the re-dispatch after a return (退单)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from handlers.cases import notify
@@ -11,7 +12,7 @@ from handlers.cases.commands.context import CommandContext, Step
 from handlers.cases.events import check_move
 from handlers.conversation import payloads as p
 from handlers.conversation.messages import Button, Outbound
-from handlers.desk.cards import Cards
+from handlers.desk.cards import Cards, DuplicateHint
 from handlers.policy.casetypes import RequestType, Urgency
 from handlers.policy.lifecycle import CaseState
 from handlers.policy.sla import Deadlines, compute_deadlines
@@ -28,21 +29,20 @@ async def dispatch_to(
     action: str,
     tell_resident: bool = True,
     data: dict[str, Any] | None = None,
+    duplicates: Sequence[DuplicateHint] = (),
 ) -> None:
     """Move the case to `unit` (state dispatched, fresh clocks) and queue the pushes.
 
     `action` is "dispatched" when the router chose the unit and "assigned" when a dispatcher did.
+    `duplicates` (found on filing) are shown on the unit's card as 可能重复 lines.
     """
     # Unit and clocks are set before the transition's flush, so one write carries all of it (for
     # a case just filed: the INSERT itself). The check comes first: a refused move changes nothing.
     check_move(case, CaseState.DISPATCHED)
     start_clocks(ctx, case)
     case.unit_name = unit
-    await ctx.move(
-        case,
-        CaseState.DISPATCHED,
-        Step(actor, action, note=unit, data={**(data or {}), "unit": unit}),
-    )
+    step = Step(actor, action, unit, {**(data or {}), "unit": unit})
+    await ctx.move(case, CaseState.DISPATCHED, step)
     cards = Cards(ctx.t, ctx.deps.zone)
     stamp = notify.version_stamp(case)
     await ctx.tell(
@@ -50,7 +50,7 @@ async def dispatch_to(
         case=case,
         stamp=stamp,
         recipients=await notify.unit_everyone(ctx.session, unit),
-        message=cards.staff_card(case, now=ctx.now, new=True),
+        message=cards.staff_card(case, now=ctx.now, new=True, duplicates=duplicates),
     )
     if tell_resident:
         said = ctx.t("resident.dispatched", number=case.number, unit=unit)
@@ -98,14 +98,36 @@ def resident_buttons(ctx: CommandContext, case: Case) -> tuple[Button, ...]:
     )
 
 
+async def requeue(
+    ctx: CommandContext,
+    case: Case,
+    step: Step,
+    *,
+    returned: tuple[str, str] | None = None,
+    duplicates: Sequence[DuplicateHint] = (),
+) -> None:
+    """Move the case to 待派单 (nobody holds it: no unit, no clocks) and push it to the
+    dispatchers: a filing the router could not place, a unit's return, an unmerge."""
+    case.unit_name = None
+    case.sign_deadline = case.handle_deadline = case.return_deadline = None
+    await ctx.move(case, CaseState.PENDING_DISPATCH, step)
+    await queue_for_dispatch(ctx, case, returned=returned, duplicates=duplicates)
+
+
 async def queue_for_dispatch(
-    ctx: CommandContext, case: Case, *, returned: tuple[str, str] | None = None
+    ctx: CommandContext,
+    case: Case,
+    *,
+    returned: tuple[str, str] | None = None,
+    duplicates: Sequence[DuplicateHint] = (),
 ) -> None:
     """Push a case awaiting dispatch to every dispatcher, with the router's suggestions.
 
     `returned` is (unit, reason) when a unit sent the case back; that unit is not suggested.
+    `duplicates` (found on filing) are shown on the card as 可能重复 lines.
     """
-    message = Cards(ctx.t, ctx.deps.zone).dispatcher_card(case, returned=returned)
+    cards = Cards(ctx.t, ctx.deps.zone)
+    message = cards.dispatcher_card(case, returned=returned, duplicates=duplicates)
     await ctx.tell(
         kind=notify.QUEUE,
         case=case,

@@ -10,7 +10,7 @@ from handlers.cases.actor import Actor
 from handlers.cases.commands.context import CommandContext, Step
 from handlers.cases.commands.guards import clean, unit_case
 from handlers.cases.commands.merge import relay_reply, resolve_children
-from handlers.cases.commands.routing import keep_example, queue_for_dispatch
+from handlers.cases.commands.routing import keep_example, requeue
 from handlers.cases.extensions import REQUESTED, ExtensionStatus, extension_status
 from handlers.cases.refusal import Refusal, RefusalCode
 from handlers.conversation import payloads as p
@@ -163,16 +163,10 @@ async def return_case(
     assert unit is not None
     label = ctx.t(f"return.{reason}")
     said = f"{label}：{note}" if note else label
-    await ctx.move(
-        case,
-        CaseState.PENDING_DISPATCH,
-        Step(actor, "returned", note=said, data={"unit": unit, "reason": reason, "note": note}),
-    )
     # Nobody is responsible until a dispatcher assigns it again.
-    case.unit_name = None
-    case.sign_deadline = case.handle_deadline = case.return_deadline = None
+    data = {"unit": unit, "reason": reason, "note": note}
+    await requeue(ctx, case, Step(actor, "returned", said, data), returned=(unit, said))
     keep_example(ctx, case, unit=unit, source=SOURCE_RETURN)
-    await queue_for_dispatch(ctx, case, returned=(unit, said))
     await ctx.tell_resident(
         case,
         notify.version_stamp(case),
