@@ -39,7 +39,8 @@ class ReplySpool:
             inbound.channel, inbound.message_id, [reply.text for reply in replies]
         )
 
-    async def settle(self, inbound: Inbound, count: int) -> None:
+    async def settle(self, inbound: Inbound, indexes: Sequence[int]) -> None:
+        """Mark the journaled replies at these positions of the turn as sent."""
         assert inbound.message_id is not None
         message_id = inbound.message_id
 
@@ -48,7 +49,7 @@ class ReplySpool:
                 session=session,
                 channel=inbound.channel,
                 message_id=message_id,
-                count=count,
+                indexes=indexes,
                 now=self._clock.now(),
             )
 
