@@ -641,6 +641,7 @@ class FakeTelegramAPI:
         if stall is None:
             return False
         self._stalls.remove(stall)
+        call.status = 102  # in hand, not answered: not a delivered message (yet)
         try:
             await asyncio.sleep(stall[1])
         except asyncio.CancelledError:  # aiohttp cancelled the handler: the client is gone
@@ -649,6 +650,7 @@ class FakeTelegramAPI:
         if request.transport is None or request.transport.is_closing():
             call.status = 499
             return True
+        call.status = 200
         return False
 
     def _answer(
