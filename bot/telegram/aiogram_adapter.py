@@ -44,14 +44,13 @@ from aiohttp import web
 from bot.config import TelegramSettings
 from bot.telegram.base import (
     ALLOWED_UPDATES,
-    DRAIN_TIMEOUT,
     SECRET_HEADER,
     ChannelOptions,
     TelegramChannelBase,
 )
 from bot.telegram.parse import inbound_from_message
-from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep
-from bot.telegram.types import ConversationCore, DeliveryError
+from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep, button_rows
+from bot.telegram.types import ConversationCore
 
 log = logging.getLogger(__name__)
 
@@ -78,14 +77,13 @@ class _CheckedRequestHandler(SimpleRequestHandler):
     __call__ = handle
 
 
+def _button(label: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=label, callback_data=data)
+
+
 def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
-    if not keyboard:
-        return None
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=label, callback_data=data) for label, data in row]
-            for row in keyboard
-        ]
+    return (
+        InlineKeyboardMarkup(inline_keyboard=button_rows(keyboard, _button)) if keyboard else None
     )
 
 
@@ -162,7 +160,6 @@ class AiogramChannel(TelegramChannelBase):
     async def stop(self) -> None:
         """Stop receiving, let running turns finish, then close the bot's HTTP session."""
         await self.stop_receiving()
-        await self.bridge.drain(DRAIN_TIMEOUT)
         await self.bot.session.close()
 
     # -- sending ---------------------------------------------------------------------------
@@ -199,19 +196,14 @@ class AiogramChannel(TelegramChannelBase):
     def retry_after_of(self, exc: BaseException) -> float | None:
         return float(exc.retry_after) if isinstance(exc, TelegramRetryAfter) else None
 
-    def delivery_error(self, exc: BaseException, chat_id: str) -> DeliveryError:
-        if isinstance(exc, TelegramMigrateToChat):
-            return DeliveryError(
-                str(exc),
-                chat_id=chat_id,
-                permanent=True,
-                migrate_to_chat_id=str(exc.migrate_to_chat_id),
-            )
-        permanent = isinstance(
+    def migrated_to(self, exc: BaseException) -> str | None:
+        return str(exc.migrate_to_chat_id) if isinstance(exc, TelegramMigrateToChat) else None
+
+    def is_permanent(self, exc: BaseException) -> bool:
+        return isinstance(
             exc,
             TelegramForbiddenError
             | TelegramBadRequest
             | TelegramNotFound
             | TelegramUnauthorizedError,
         )
-        return DeliveryError(str(exc), chat_id=chat_id, permanent=permanent)

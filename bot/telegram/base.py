@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import re
 from abc import ABC, abstractmethod
@@ -149,8 +150,15 @@ class TelegramChannelBase(ABC):
         self._poller = ConfirmingPoller(self.get_updates, self.feed_update)
         self._polling = asyncio.create_task(self._poller.run(), name="telegram-polling")
 
+    def webhook_secret_ok(self, request: web.Request) -> bool:
+        """The request carries the webhook's secret header (compared in constant time)."""
+        assert self._webhook_secret is not None
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        return hmac.compare_digest(given, self._webhook_secret.encode())
+
     async def stop_receiving(self) -> None:
-        """Let the batch being handled finish, drop the long poll, stop the webhook server."""
+        """Let the batch being handled finish, drop the long poll, stop the webhook server,
+        then let running turns finish (replies may still wait in the throttle)."""
         if self._poller is not None and self._polling is not None:
             self._poller.stop()
             with contextlib.suppress(asyncio.CancelledError):
@@ -159,6 +167,7 @@ class TelegramChannelBase(ABC):
         if self._site is not None:
             await self._site.stop()
             self._site = None
+        await self.bridge.drain(DRAIN_TIMEOUT)
 
     async def on_callback(self, update_id: int, query: PressedButton) -> None:
         """A pressed button: the core's notices become its pop-up answer, given once handled."""
@@ -259,9 +268,22 @@ class TelegramChannelBase(ABC):
     def retry_after_of(self, exc: BaseException) -> float | None:
         """Seconds to wait if `exc` is the library's 429 exception, else None."""
 
-    @abstractmethod
     def delivery_error(self, exc: BaseException, chat_id: str) -> DeliveryError:
         """The library's exception as a `DeliveryError` (permanent or worth retrying)."""
+        migrated = self.migrated_to(exc)
+        if migrated is not None:
+            return DeliveryError(
+                str(exc), chat_id=chat_id, permanent=True, migrate_to_chat_id=migrated
+            )
+        return DeliveryError(str(exc), chat_id=chat_id, permanent=self.is_permanent(exc))
+
+    @abstractmethod
+    def migrated_to(self, exc: BaseException) -> str | None:
+        """The group's new chat id if `exc` says it became a supergroup, else None."""
+
+    @abstractmethod
+    def is_permanent(self, exc: BaseException) -> bool:
+        """Whether retrying cannot help (blocked, bad request, unknown chat, bad token)."""
 
 
 def _cost(step: Step) -> int:

@@ -18,7 +18,6 @@ Quirks this shape follows (reference/platforms.md):
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import logging
 import warnings
 from typing import Unpack
@@ -44,14 +43,12 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.config import TelegramSettings
 from bot.telegram.base import (
     ALLOWED_UPDATES,
-    DRAIN_TIMEOUT,
-    SECRET_HEADER,
     ChannelOptions,
     TelegramChannelBase,
 )
 from bot.telegram.parse import inbound_from_message
-from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep
-from bot.telegram.types import ConversationCore, DeliveryError
+from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep, button_rows
+from bot.telegram.types import ConversationCore
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +57,11 @@ CONCURRENT_UPDATES = 256
 
 
 def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
-    if not keyboard:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-            for row in keyboard
-        ]
+    # ptb takes the label positionally and the rows as the first argument.
+    rows = button_rows(
+        keyboard, lambda label, data: InlineKeyboardButton(label, callback_data=data)
     )
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 class PtbChannel(TelegramChannelBase):
@@ -136,9 +130,7 @@ class PtbChannel(TelegramChannelBase):
         return app
 
     async def _on_webhook(self, request: web.Request) -> web.Response:
-        assert self._webhook_secret is not None
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, self._webhook_secret.encode()):
+        if not self.webhook_secret_ok(request):
             log.warning("telegram: webhook call with a wrong secret from %s", request.remote)
             return web.Response(status=401, text="Unauthorized")
         try:
@@ -155,7 +147,6 @@ class PtbChannel(TelegramChannelBase):
     async def stop(self) -> None:
         """Stop receiving, finish handlers, close the HTTP session."""
         await self.stop_receiving()
-        await self.bridge.drain(DRAIN_TIMEOUT)
         app = self.application
         if app.running:
             await app.stop()
@@ -205,14 +196,9 @@ class PtbChannel(TelegramChannelBase):
             value = exc.retry_after
         return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
-    def delivery_error(self, exc: BaseException, chat_id: str) -> DeliveryError:
-        if isinstance(exc, ChatMigrated):
-            return DeliveryError(
-                str(exc),
-                chat_id=chat_id,
-                permanent=True,
-                migrate_to_chat_id=str(exc.new_chat_id),
-            )
+    def migrated_to(self, exc: BaseException) -> str | None:
+        return str(exc.new_chat_id) if isinstance(exc, ChatMigrated) else None
+
+    def is_permanent(self, exc: BaseException) -> bool:
         # BadRequest is a subclass of NetworkError in ptb, so it is tested for explicitly.
-        permanent = isinstance(exc, Forbidden | BadRequest | InvalidToken | EndPointNotFound)
-        return DeliveryError(str(exc), chat_id=chat_id, permanent=permanent)
+        return isinstance(exc, Forbidden | BadRequest | InvalidToken | EndPointNotFound)
