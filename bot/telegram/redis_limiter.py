@@ -35,15 +35,13 @@ from bot.telegram.throttle import MemoryLimiter, RateLimits, is_group_chat
 
 log = logging.getLogger(__name__)
 
-# Reservations are exact, sends are not: a send that leaves a few ms late and the next one on
-# time put rate+1 messages in some one-second window. Spacing the bot-wide slots 5 % wider
-# (28.6/s for Telegram's 30/s) keeps every window within the limit across instances.
-# A sender may also leave up to `_LATE` after its slot (below), and a request takes a variable
-# time from the grant to the Bot API, so the cushion covers that as well: at 26 slots/s, sends
-# may arrive up to 0.15 s out of step and still make at most 30 in any second.
+# Reservations are exact, sends are not: a sender may leave up to `_LATE` after its slot (below),
+# and a request takes a variable time from the grant to the Bot API. Spacing the bot-wide slots
+# 15 % wider (26/s for Telegram's 30/s) lets requests arrive up to 0.15 s out of step and still
+# make at most 30 in any one-second window across instances.
 _BOT_CUSHION = 1.15
 # How late after its slot a woken sender may still use it; later, it books a new slot. About one
-# bot-wide slot (1/27.3 s): a late send can then overlap at most one other instance's slot.
+# bot-wide slot (1/26 s): a late send can then overlap at most one other instance's slot.
 _LATE = 0.035
 
 # KEYS: chat, bot. ARGV: chat interval ms, chat burst, bot interval ms, bot burst, cost.
