@@ -55,6 +55,12 @@ async def _run(instances: int, residents: int) -> None:
             (sum(1 for t in sent[i : i + 40] if t - s < 1.0) for i, s in enumerate(sent)),
             default=0,
         )
+        # Every request Telegram sees counts against the limit, refused ones too.
+        tried = sorted(c.at for c in api.calls if c.method.lower() in ("sendmessage", "sendphoto"))
+        tried_peak = max(
+            (sum(1 for t in tried[i : i + 80] if t - s < 1.0) for i, s in enumerate(tried)),
+            default=0,
+        )
         span = (sent[-1] - sent[0]) if len(sent) > 1 else 1.0
         print(
             f"  {instances} instance(s), {residents} residents: {updates} updates"
@@ -63,7 +69,8 @@ async def _run(instances: int, residents: int) -> None:
         )
         print(
             f"    sends: {len(sent)} messages, mean {len(sent) / span:.1f}/s, peak {peak} in any"
-            f" 1 s (token limit 30/s); 429s answered: {api.too_many_requests};"
+            f" 1 s, {tried_peak} requests (refused ones too) in any 1 s (token limit 30/s);"
+            f" 429s answered: {api.too_many_requests};"
             f" cases {sum(per_user.values())} for {len(per_user)} residents"
         )
 

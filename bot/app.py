@@ -84,7 +84,7 @@ def intake_policy(settings: Settings) -> IntakePolicy:
 
 
 def reply_journal(settings: Settings) -> ReplyJournal:
-    """Telegram's case-number replies are journaled (its bridge settles them, issue 9)."""
+    """Telegram's replies are journaled with their turn (its bridge settles them, issue 9)."""
     telegram = settings.telegram
     return ReplyJournal(
         channels=frozenset({"telegram"}) if telegram.active else frozenset(),

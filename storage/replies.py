@@ -4,11 +4,13 @@ A conversation turn's replies normally go straight back to the chat. Two things 
 the process dying between the commit and the send (kill -9, a crash), and the Bot API failing
 for longer than the in-process retries. So:
 
-* a reply that names a case number (the receipt 工单号, a status answer) is *journaled*: written
-  to the outbox in the turn's own transaction, already leased to the instance that answers. That
-  instance sends it and then marks it sent (`settle`). If it dies first, the lease runs out and
-  the outbox sender delivers it; if it cannot send, it hands the row over at once (`release`).
-* any other reply that cannot be sent is *spooled*: enqueued under the same key afterwards.
+* every reply of a turn on a journaling channel (Telegram) is *journaled*: written to the outbox
+  in the turn's own transaction (one multi-row INSERT), already leased to the instance that
+  answers. That instance sends each reply and then marks it sent (`settle`), one by one, so a
+  crash between two replies leaves only the unsent ones. If it dies first, the lease runs out
+  and the outbox sender delivers what is left; if it cannot send, it hands the rows over at once.
+* a reply on another channel that cannot be sent is *spooled*: enqueued under the same key
+  afterwards.
 
 Keys are `reply:<channel>:<message id>:<index>`, so a turn redelivered after a crash, or a reply
 spooled twice (a SIGTERM racing a late send), never makes a second row.
@@ -16,7 +18,6 @@ spooled twice (a SIGTERM racing a late send), never makes a second row.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,16 +26,14 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import insert
 from storage.models import OutboxMessage
 from storage.outbox import PENDING, enqueue
-
-# A case number as the core prints it (AN20261125-0007): prefix, local date, counter.
-_CASE_NUMBER = re.compile(r"(?<![A-Z])[A-Z]{1,6}\d{8}-\d{4,6}(?!\d)")
 
 
 @dataclass(frozen=True, slots=True)
 class ReplyJournal:
-    """Which channels journal their case-number replies, and for how long the answering
+    """Which channels journal their turns' replies, and for how long the answering
     instance holds them before the outbox takes over. No channel by default: the console and
     tests answer in-process, and WeChat's passive replies have their own path."""
 
@@ -42,12 +41,8 @@ class ReplyJournal:
     lease: timedelta = timedelta(seconds=60)
 
     def covers(self, channel: str, message_id: str | None, texts: Sequence[str]) -> bool:
-        """Journal this turn: a channel that settles, a delivery id to key on, a case number."""
-        return (
-            channel in self.channels
-            and message_id is not None
-            and any(_CASE_NUMBER.search(text) for text in texts)
-        )
+        """Journal this turn: a channel that settles, a delivery id to key on, a reply."""
+        return channel in self.channels and message_id is not None and len(texts) > 0
 
 
 def reply_key(channel: str, message_id: str, index: int) -> str:
@@ -64,24 +59,36 @@ async def journal_replies(
     payloads: Sequence[dict[str, Any]],
     now: datetime,
 ) -> None:
-    """Write the turn's replies to the outbox, leased to this instance (in the turn's tx)."""
-    for index, payload in enumerate(payloads):
-        await enqueue(
-            session=session,
-            idempotency_key=reply_key(channel, message_id, index),
-            channel=channel,
-            recipient=recipient,
-            payload=payload,
-            now=now,
-            claimed_until=now + journal.lease,
-        )
+    """Write the turn's replies to the outbox, leased to this instance (in the turn's tx).
+
+    One INSERT for all of them: this runs in every turn, so it costs one round trip, not one per
+    reply. A key already there (a redelivered turn) is kept as it was.
+    """
+    if not payloads:
+        return
+    lease = now + journal.lease
+    rows = [
+        {
+            "idempotency_key": reply_key(channel, message_id, index),
+            "channel": channel,
+            "recipient": recipient,
+            "payload": payload,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "claimed_until": lease,
+        }
+        for index, payload in enumerate(payloads)
+    ]
+    await session.execute(insert(session, OutboxMessage).values(rows).on_conflict_do_nothing())
 
 
 async def settle_replies(
-    *, session: AsyncSession, channel: str, message_id: str, count: int, now: datetime
+    *, session: AsyncSession, channel: str, message_id: str, indexes: Sequence[int], now: datetime
 ) -> int:
     """Mark journaled replies sent (the answering instance delivered them); returns how many."""
-    keys = [reply_key(channel, message_id, i) for i in range(count)]
+    keys = [reply_key(channel, message_id, i) for i in indexes]
     result = await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.idempotency_key.in_(keys), OutboxMessage.status == PENDING)

@@ -1,6 +1,6 @@
 """Replies that cannot be sent are kept (issue 9): the bridge retries, then hands them to the
-outbox; SIGTERM (drain) hands over what is left; a case-number reply is journaled with the case
-and settled once sent. On SQLite and PostgreSQL."""
+outbox; SIGTERM (drain) hands over what is left; every reply of a turn is journaled with it
+and settled as soon as it is sent. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from bot.telegram.types import DeliveryError, SentResult
 from handlers.conversation.core import Conversation
 from handlers.conversation.messages import Inbound, Outbound
 from storage.models import OutboxMessage
-from storage.replies import ReplyJournal
+from storage.replies import ReplyJournal, journal_replies
 from tests.fakes.core import ScriptedCore
 from tests.support import ResidentClient
 
@@ -72,8 +72,11 @@ async def test_shutdown_hands_unsent_replies_to_the_outbox_at_once(app: App) -> 
     assert row.idempotency_key == "reply:telegram:78:0" and row.status == "pending"
 
 
-async def test_case_number_reply_is_journaled_with_the_case_and_settled(app: App) -> None:
-    """The receipt is in the outbox, leased, in the filing transaction; sent, it is settled."""
+async def test_every_reply_is_journaled_with_the_turn_and_settled_as_it_is_sent(
+    app: App,
+) -> None:
+    """The turn's replies (the receipt among them) are in the outbox, leased, in the filing
+    transaction; each is marked sent right after it was sent, before the next one goes."""
     journal = ReplyJournal(channels=frozenset({"telegram"}), lease=timedelta(seconds=60))
     conversation = Conversation(dataclasses.replace(app.deps, reply_journal=journal))
     client = ResidentClient(conversation, user_id="8")
@@ -89,14 +92,69 @@ async def test_case_number_reply_is_journaled_with_the_case_and_settled(app: App
     delivered: list[str] = []
 
     async def deliver(chat_id: str, reply: Outbound) -> SentResult:
-        [row] = [r for r in await _rows(app) if r.idempotency_key.startswith("reply:")]
-        assert row.status == "pending" and row.claimed_until is not None, "leased, not due"
+        rows = [r for r in await _rows(app) if r.idempotency_key.startswith("reply:telegram:900:")]
+        assert all(r.claimed_until is not None for r in rows if r.status == "pending")
+        # Everything before this reply is settled already, this one and the rest are not.
+        assert [r.status for r in rows] == ["sent"] * len(delivered) + ["pending"] * (
+            len(rows) - len(delivered)
+        )
+        assert rows[len(delivered)].payload["text"] == reply.text
         delivered.append(reply.text)
         return SentResult(chat_id, ("1",))
 
     bridge = CoreBridge(conversation, deliver, spool=_spool(app, journal), retry_seconds=1)
     await bridge.handle(submit)
     assert delivered and "已受理，工单号" in delivered[0]
-    [receipt] = [r for r in await _rows(app) if r.idempotency_key.startswith("reply:")]
-    assert receipt.idempotency_key == "reply:telegram:900:0"
-    assert receipt.status == "sent"
+    rows = [r for r in await _rows(app) if r.idempotency_key.startswith("reply:telegram:900:")]
+    assert [r.idempotency_key for r in rows] == [
+        f"reply:telegram:900:{n}" for n in range(len(delivered))
+    ]
+    assert all(r.status == "sent" for r in rows)
+
+
+async def test_a_plain_step_reply_is_journaled_too(app: App) -> None:
+    """Not only case numbers: the first answer of an intake (no number in it) is journaled."""
+    journal = ReplyJournal(channels=frozenset({"telegram"}), lease=timedelta(seconds=60))
+    conversation = Conversation(dataclasses.replace(app.deps, reply_journal=journal))
+    first = Inbound(channel="telegram", user_id="9", chat_id="9", message_id="901", text="你好")
+    replies = await conversation.handle(first)
+    rows = [r for r in await _rows(app) if r.idempotency_key.startswith("reply:")]
+    assert replies and [r.payload["text"] for r in rows] == [r.text for r in replies]
+    assert all(r.status == "pending" and r.claimed_until is not None for r in rows)
+
+
+async def test_a_notice_answered_as_a_pop_up_is_settled_with_the_turn(app: App) -> None:
+    """A notice goes to the pressed button's pop-up, not the chat; its journaled row is still
+    marked sent (with the next reply), so the outbox never posts it into the chat later."""
+
+    def replies(_: Inbound) -> list[Outbound]:
+        return [Outbound("只有你能看到", notice=True), Outbound("下一步")]
+
+    notices: list[str] = []
+
+    async def notice(text: str) -> None:
+        notices.append(text)
+
+    async def deliver(chat_id: str, reply: Outbound) -> SentResult:
+        return SentResult(chat_id, ("1",))
+
+    journal = ReplyJournal(channels=frozenset({"telegram"}), lease=timedelta(seconds=60))
+    inbound = Inbound(channel="telegram", user_id="10", chat_id="10", message_id="902")
+    async with app.sessionmaker() as session, session.begin():
+        await journal_replies(
+            session=session,
+            journal=journal,
+            channel="telegram",
+            recipient="10",
+            message_id="902",
+            payloads=[r.to_payload() for r in replies(inbound)],
+            now=app.deps.clock.now(),
+        )
+    bridge = CoreBridge(ScriptedCore(replies), deliver, spool=_spool(app, journal), retry_seconds=1)
+    await bridge.handle(inbound, notice=notice)
+    assert notices == ["只有你能看到"]
+    rows = await _rows(app)
+    assert [(r.idempotency_key, r.status) for r in rows] == [
+        ("reply:telegram:902:0", "sent"),
+        ("reply:telegram:902:1", "sent"),
+    ]

@@ -13,10 +13,9 @@ Quirks this shape follows (reference/platforms.md):
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
+from typing import Unpack
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -29,6 +28,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramUnauthorizedError,
 )
+from aiogram.methods import GetUpdates
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
@@ -44,19 +44,13 @@ from aiohttp import web
 from bot.config import TelegramSettings
 from bot.telegram.base import (
     ALLOWED_UPDATES,
-    DRAIN_TIMEOUT,
     SECRET_HEADER,
+    ChannelOptions,
     TelegramChannelBase,
-    WebhookSite,
 )
-from bot.telegram.callbacks import CallbackAnswer
-from bot.telegram.parse import inbound_from_callback, inbound_from_message
-from bot.telegram.polling import ConfirmingPoller
-from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep
-from bot.telegram.replyspool import ReplySpool
-from bot.telegram.throttle import RateLimits, SlotLimiter
-from bot.telegram.types import ConversationCore, DeliveryError
-from storage.media import MediaStore
+from bot.telegram.parse import inbound_from_message
+from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep, button_rows
+from bot.telegram.types import ConversationCore
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +77,13 @@ class _CheckedRequestHandler(SimpleRequestHandler):
     __call__ = handle
 
 
+def _button(label: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=label, callback_data=data)
+
+
 def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
-    if not keyboard:
-        return None
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=label, callback_data=data) for label, data in row]
-            for row in keyboard
-        ]
+    return (
+        InlineKeyboardMarkup(inline_keyboard=button_rows(keyboard, _button)) if keyboard else None
     )
 
 
@@ -98,37 +91,13 @@ class AiogramChannel(TelegramChannelBase):
     """The hotline bot on aiogram, by long polling or webhook."""
 
     def __init__(
-        self,
-        settings: TelegramSettings,
-        core: ConversationCore,
-        *,
-        limits: RateLimits | None = None,
-        poll_timeout: int = 30,
-        media: MediaStore | None = None,
-        spool: ReplySpool | None = None,
-        limiter: SlotLimiter | None = None,
+        self, settings: TelegramSettings, core: ConversationCore, **options: Unpack[ChannelOptions]
     ) -> None:
-        super().__init__(
-            settings,
-            core,
-            limits=limits,
-            poll_timeout=poll_timeout,
-            media=media,
-            spool=spool,
-            limiter=limiter,
-        )
+        super().__init__(settings, core, **options)
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base_url))
         self.bot = Bot(self.token, session=session)
         self.dispatcher = Dispatcher()
         self.dispatcher.include_router(self._router())
-        self._polling: asyncio.Task[None] | None = None
-        self._poller: ConfirmingPoller | None = None
-        self._site: WebhookSite | None = None
-
-    @property
-    def webhook_port(self) -> int | None:
-        """The port the webhook server listens on (useful when configured as 0)."""
-        return self._site.port if self._site else None
 
     def _router(self) -> Router:
         router = Router(name="hotline")
@@ -148,36 +117,37 @@ class AiogramChannel(TelegramChannelBase):
             await self.bridge.handle(inbound)
 
     async def _on_callback(self, callback_query: CallbackQuery, event_update: Update) -> None:
-        answer = CallbackAnswer(callback_query.answer)
-        inbound = inbound_from_callback(event_update.update_id, callback_query)
-        if inbound is not None:
-            await self.bridge.handle(inbound, notice=answer.notice)
-        await answer.finish()
+        await self.on_callback(event_update.update_id, callback_query)
 
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Start polling as a background task, or serve the webhook and register it."""
         try:
-            await self._start()
+            await self.start_receiving()
         except BaseException:
             # An unreachable Bot API or a refused token: close the HTTP session we opened, so
             # the CLI's one-line error is not followed by "Unclosed client session".
             await self.bot.session.close()
             raise
 
-    async def _start(self) -> None:
-        if self.mode == "webhook":
-            await self._start_webhook()
-            return
-        await self.bot.delete_webhook(drop_pending_updates=False)
-        # Our own loop, not start_polling: it confirms an update only once handled.
-        self._poller = ConfirmingPoller(
-            self.bot, self.dispatcher, timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES
+    async def get_updates(self, offset: int | None) -> list[Update]:
+        method = GetUpdates(
+            offset=offset, timeout=self._poll_timeout, allowed_updates=ALLOWED_UPDATES
         )
-        self._polling = asyncio.create_task(self._poller.run(), name="telegram-aiogram-polling")
+        return await self.bot(method, request_timeout=self._poll_timeout + 30)
 
-    async def _start_webhook(self) -> None:
+    async def feed_update(self, update: Update) -> None:
+        await self.dispatcher.feed_update(self.bot, update)
+
+    async def delete_webhook(self) -> None:
+        # start_polling would not do this for us (unlike python-telegram-bot's).
+        await self.bot.delete_webhook(drop_pending_updates=False)
+
+    async def set_webhook(self, url: str, secret: str | None) -> None:
+        await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+
+    def webhook_app(self) -> web.Application:
         app = web.Application()
         _CheckedRequestHandler(
             self.dispatcher,
@@ -185,27 +155,11 @@ class AiogramChannel(TelegramChannelBase):
             handle_in_background=False,
             secret_token=self._webhook_secret,
         ).register(app, path=self.settings.webhook_path)
-        self._site = WebhookSite(app, self.settings.webhook_listen, self.settings.webhook_port)
-        await self._site.start()
-        assert self.settings.webhook_url is not None
-        await self.bot.set_webhook(
-            self.settings.webhook_url,
-            secret_token=self._webhook_secret,
-            allowed_updates=ALLOWED_UPDATES,
-        )
+        return app
 
     async def stop(self) -> None:
         """Stop receiving, let running turns finish, then close the bot's HTTP session."""
-        if self._polling is not None:
-            if self._poller is not None:
-                self._poller.stop()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._polling
-            self._polling = None
-        if self._site is not None:
-            await self._site.stop()
-            self._site = None
-        await self.bridge.drain(DRAIN_TIMEOUT)
+        await self.stop_receiving()
         await self.bot.session.close()
 
     # -- sending ---------------------------------------------------------------------------
@@ -242,19 +196,14 @@ class AiogramChannel(TelegramChannelBase):
     def retry_after_of(self, exc: BaseException) -> float | None:
         return float(exc.retry_after) if isinstance(exc, TelegramRetryAfter) else None
 
-    def delivery_error(self, exc: BaseException, chat_id: str) -> DeliveryError:
-        if isinstance(exc, TelegramMigrateToChat):
-            return DeliveryError(
-                str(exc),
-                chat_id=chat_id,
-                permanent=True,
-                migrate_to_chat_id=str(exc.migrate_to_chat_id),
-            )
-        permanent = isinstance(
+    def migrated_to(self, exc: BaseException) -> str | None:
+        return str(exc.migrate_to_chat_id) if isinstance(exc, TelegramMigrateToChat) else None
+
+    def is_permanent(self, exc: BaseException) -> bool:
+        return isinstance(
             exc,
             TelegramForbiddenError
             | TelegramBadRequest
             | TelegramNotFound
             | TelegramUnauthorizedError,
         )
-        return DeliveryError(str(exc), chat_id=chat_id, permanent=permanent)

@@ -53,11 +53,15 @@ _FIRST_RETRY, _MAX_RETRY = 0.5, 4.0
 
 @dataclass(eq=False)
 class _Pending:
-    """A turn whose replies are being delivered: what is left if the process must stop."""
+    """A turn whose replies are being delivered: what is left if the process must stop.
+
+    `replies` keep their position in the turn, which is the position the core journaled them
+    under (storage.replies), including notices answered as a pop-up instead of in the chat.
+    """
 
     inbound: Inbound
     chat_id: str
-    replies: list[Outbound]
+    replies: list[tuple[int, Outbound]]
     sent: int = 0
 
 
@@ -130,9 +134,11 @@ class CoreBridge:
     async def _turn(self, inbound: Inbound, notice: Notice | None) -> None:
         chat_id = inbound.chat_id or inbound.user_id
         async with self._turns.hold(inbound.user_id):
+            failed = False
             try:
                 replies = await self._core.handle(inbound)
             except Exception:
+                failed = True
                 log.exception(
                     "core failed: channel=telegram user=%s chat=%s update=%s",
                     inbound.user_id,
@@ -140,22 +146,30 @@ class CoreBridge:
                     inbound.message_id,
                 )
                 replies = [Outbound(APOLOGY)]
+            # The core journaled the turn's replies with it (same rule), unless it failed.
+            journaled = (
+                self._spool is not None and not failed and self._spool.journaled(inbound, replies)
+            )
+            items = list(enumerate(replies))
+            answered: list[int] = []  # notices answered as a pop-up: settled with the next send
             if notice is not None:
-                for reply in replies:
+                for index, reply in items:
                     if reply.notice:
                         await notice(reply.text)
-                replies = [reply for reply in replies if not reply.notice]
-            journaled = self._spool is not None and self._spool.journaled(inbound, replies)
-            pending = _Pending(inbound, chat_id, list(replies))
+                        answered.append(index)
+                items = [(index, reply) for index, reply in items if not reply.notice]
+            pending = _Pending(inbound, chat_id, items)
             self._pending.add(pending)
             try:
-                await self._deliver_all(pending, journaled=journaled)
+                await self._deliver_all(pending, journaled=journaled, answered=answered)
             finally:
                 self._pending.discard(pending)
 
-    async def _deliver_all(self, pending: _Pending, *, journaled: bool) -> None:
+    async def _deliver_all(
+        self, pending: _Pending, *, journaled: bool, answered: list[int]
+    ) -> None:
         inbound, chat_id = pending.inbound, pending.chat_id
-        for index, reply in enumerate(pending.replies):
+        for position, (index, reply) in enumerate(pending.replies):
             error = await self._send_with_retries(chat_id, reply)
             if error is not None:
                 # Already logged where it happened; the rest is not sent directly either, so the
@@ -171,14 +185,20 @@ class CoreBridge:
                 if journaled or not error.permanent:
                     # A blocked bot (permanent) gains nothing from the outbox, unless the reply
                     # was journaled: then the outbox dead-letters it where supervisors see it.
-                    await self._hand_over(pending, index, str(error))
+                    await self._hand_over(pending, position, str(error))
                 return
-            pending.sent = index + 1
-        if journaled and self._spool is not None:
-            await self._spool.settle(inbound, len(pending.replies))
+            pending.sent = position + 1
+            if journaled and self._spool is not None:
+                # Each reply is marked sent as soon as it is: a crash before the next one leaves
+                # only the unsent ones to the outbox, so nothing reaches the person twice. The
+                # next reply to this chat waits ~1 s for its slot anyway (1 msg/s per chat).
+                await self._spool.settle(inbound, [*answered, index])
+                answered = []
+        if journaled and answered and self._spool is not None:
+            await self._spool.settle(inbound, answered)
 
     async def _hand_over(self, pending: _Pending, start: int, reason: str) -> None:
-        items = list(enumerate(pending.replies))[start:]
+        items = pending.replies[start:]
         pending.sent = len(pending.replies)  # whoever spools first; the keys make a repeat a no-op
         if self._spool is not None and items:
             await self._spool.spool(pending.inbound, pending.chat_id, items, reason)

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from bot.config import TelegramSettings
-from bot.telegram.replyspool import ReplySpool
-from bot.telegram.throttle import RateLimits, SlotLimiter
+from bot.telegram.base import ChannelOptions, TelegramChannelBase
 from bot.telegram.types import ConversationCore, TelegramChannel
-from storage.media import MediaStore
 
 
 def create_telegram_channel(
-    settings: TelegramSettings,
-    core: ConversationCore,
-    *,
-    limits: RateLimits | None = None,
-    poll_timeout: int = 30,
-    media: MediaStore | None = None,
-    spool: ReplySpool | None = None,
-    limiter: SlotLimiter | None = None,
+    settings: TelegramSettings, core: ConversationCore, **options: Unpack[ChannelOptions]
 ) -> TelegramChannel:
     """An unstarted channel on aiogram or python-telegram-bot, same behaviour either way.
 
@@ -28,27 +21,14 @@ def create_telegram_channel(
     limits somewhere shared (Redis) instead of in this process.
     Raises ValueError when the token is missing or webhook mode lacks its URL or secret.
     """
+    # Imported here so a deployment on one framework never imports the other.
+    channel: type[TelegramChannelBase]
     if settings.framework == "ptb":
-        # Imported here so a deployment on one framework never imports the other.
         from bot.telegram.ptb_adapter import PtbChannel
 
-        return PtbChannel(
-            settings,
-            core,
-            limits=limits,
-            poll_timeout=poll_timeout,
-            media=media,
-            spool=spool,
-            limiter=limiter,
-        )
-    from bot.telegram.aiogram_adapter import AiogramChannel
+        channel = PtbChannel
+    else:
+        from bot.telegram.aiogram_adapter import AiogramChannel
 
-    return AiogramChannel(
-        settings,
-        core,
-        limits=limits,
-        poll_timeout=poll_timeout,
-        media=media,
-        spool=spool,
-        limiter=limiter,
-    )
+        channel = AiogramChannel
+    return channel(settings, core, **options)

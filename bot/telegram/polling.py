@@ -1,12 +1,16 @@
-"""Long polling for aiogram that confirms an update only after it has been handled.
+"""Long polling that confirms an update only after it has been handled, for both libraries.
 
 aiogram's own `start_polling` asks for the next batch (which confirms the previous one: the
 `offset` tells Telegram to forget everything below it) while the handler tasks of the last batch
-are still running, so a crash can drop an update that was confirmed but never handled (issue 9).
-Here a batch's updates are handled concurrently (the bridge's per-person locks keep each
-person's order) and the next getUpdates, carrying the new offset, goes out only when all of
-them are done. A crash mid-batch makes Telegram deliver the batch again; the core's update_id
-dedupe answers the ones already handled with nothing.
+are still running; python-telegram-bot's `Updater` does the same (it puts a batch on the
+application's queue and asks for the next one at once). Either way a crash can drop an update
+that was confirmed but never handled (issue 9). Here a batch's updates are handled concurrently
+(the bridge's per-person locks keep each person's order) and the next getUpdates, carrying the
+new offset, goes out only when all of them are done. A crash mid-batch makes Telegram deliver the
+batch again; the core's update_id dedupe answers the ones already handled with nothing.
+
+The loop is library-neutral: an adapter gives it `fetch` (its library's getUpdates for an offset)
+and `feed` (its library's dispatch of one update, returning once the handler has finished).
 """
 
 from __future__ import annotations
@@ -14,26 +18,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-
-from aiogram import Bot, Dispatcher
-from aiogram.methods import GetUpdates
-from aiogram.types import Update
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 
 _MAX_BACKOFF = 30.0
 
 
-class ConfirmingPoller:
+class _HasUpdateId(Protocol):
+    @property
+    def update_id(self) -> int: ...
+
+
+U = TypeVar("U", bound=_HasUpdateId)
+
+
+class ConfirmingPoller(Generic[U]):
     def __init__(
-        self, bot: Bot, dispatcher: Dispatcher, *, timeout: int, allowed_updates: list[str]
+        self,
+        fetch: Callable[[int | None], Awaitable[Sequence[U]]],
+        feed: Callable[[U], Awaitable[object]],
     ) -> None:
-        self._bot = bot
-        self._dispatcher = dispatcher
-        self._timeout = timeout
-        self._allowed = allowed_updates
+        self._fetch_batch = fetch
+        self._feed_one = feed
         self._stopping = asyncio.Event()
-        self._fetch: asyncio.Task[list[Update]] | None = None
+        self._fetch: asyncio.Future[Sequence[U]] | None = None
         self.offset: int | None = None
 
     def stop(self) -> None:
@@ -45,12 +55,7 @@ class ConfirmingPoller:
     async def run(self) -> None:
         backoff = 1.0
         while not self._stopping.is_set():
-            method = GetUpdates(
-                offset=self.offset, timeout=self._timeout, allowed_updates=self._allowed
-            )
-            self._fetch = asyncio.ensure_future(
-                self._bot(method, request_timeout=self._timeout + 30)
-            )
+            self._fetch = asyncio.ensure_future(self._fetch_batch(self.offset))
             try:
                 updates = await self._fetch
             except asyncio.CancelledError:
@@ -73,9 +78,9 @@ class ConfirmingPoller:
             await asyncio.gather(*(self._feed(update) for update in updates))
             self.offset = updates[-1].update_id + 1
 
-    async def _feed(self, update: Update) -> None:
+    async def _feed(self, update: U) -> None:
         try:
-            await self._dispatcher.feed_update(self._bot, update)
+            await self._feed_one(update)
         except Exception:
-            # The bridge never raises; anything else is aiogram's, and must not stop polling.
+            # The bridge never raises; anything else is the library's, and must not stop polling.
             log.exception("telegram: update %s failed outside the core", update.update_id)

@@ -3,7 +3,11 @@
 Quirks this shape follows (reference/platforms.md):
 * a custom server is `.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")`;
 * never `run_polling()`/`run_webhook()`: they own the event loop. We use
-  `initialize(); start(); updater.start_polling()` and the reverse on stop;
+  `initialize(); start()` and the reverse on stop;
+* no `Updater`: its `start_polling` confirms a batch (the next getUpdates carries the new
+  offset) as soon as it is queued, before `process_update` has handled it, so a crash drops it.
+  We poll with ptb's own `Bot.get_updates` in bot.telegram.polling, which confirms a batch only
+  after `Application.process_update` has returned for each update of it (issue 9);
 * no `AIORateLimiter`: it has no per-private-chat limit and one RetryAfter pauses every request;
   `OutboundThrottle` does the limiting instead;
 * its built-in webhook server needs tornado and answers 200 *before* the handler runs, so a
@@ -14,13 +18,12 @@ Quirks this shape follows (reference/platforms.md):
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import logging
 import warnings
+from typing import Unpack
 
 from aiohttp import web
 from telegram import (
-    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaPhoto,
@@ -40,18 +43,12 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.config import TelegramSettings
 from bot.telegram.base import (
     ALLOWED_UPDATES,
-    DRAIN_TIMEOUT,
-    SECRET_HEADER,
+    ChannelOptions,
     TelegramChannelBase,
-    WebhookSite,
 )
-from bot.telegram.callbacks import CallbackAnswer
-from bot.telegram.parse import inbound_from_callback, inbound_from_message
-from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep
-from bot.telegram.replyspool import ReplySpool
-from bot.telegram.throttle import RateLimits, SlotLimiter
-from bot.telegram.types import ConversationCore, DeliveryError
-from storage.media import MediaStore
+from bot.telegram.parse import inbound_from_message
+from bot.telegram.render import AlbumStep, Keyboard, PhotoStep, TextStep, button_rows
+from bot.telegram.types import ConversationCore
 
 log = logging.getLogger(__name__)
 
@@ -60,39 +57,20 @@ CONCURRENT_UPDATES = 256
 
 
 def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
-    if not keyboard:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-            for row in keyboard
-        ]
+    # ptb takes the label positionally and the rows as the first argument.
+    rows = button_rows(
+        keyboard, lambda label, data: InlineKeyboardButton(label, callback_data=data)
     )
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 class PtbChannel(TelegramChannelBase):
     """The hotline bot on python-telegram-bot, by long polling or webhook."""
 
     def __init__(
-        self,
-        settings: TelegramSettings,
-        core: ConversationCore,
-        *,
-        limits: RateLimits | None = None,
-        poll_timeout: int = 30,
-        media: MediaStore | None = None,
-        spool: ReplySpool | None = None,
-        limiter: SlotLimiter | None = None,
+        self, settings: TelegramSettings, core: ConversationCore, **options: Unpack[ChannelOptions]
     ) -> None:
-        super().__init__(
-            settings,
-            core,
-            limits=limits,
-            poll_timeout=poll_timeout,
-            media=media,
-            spool=spool,
-            limiter=limiter,
-        )
+        super().__init__(settings, core, **options)
         base = settings.api_base_url.rstrip("/")
         self.application = (
             Application.builder()
@@ -100,19 +78,14 @@ class PtbChannel(TelegramChannelBase):
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
             .concurrent_updates(CONCURRENT_UPDATES)
+            .updater(None)
             .build()
         )
         self.application.add_handler(TypeHandler(Update, self._on_update))
-        self._site: WebhookSite | None = None
-
-    @property
-    def webhook_port(self) -> int | None:
-        """The port the webhook server listens on (useful when configured as 0)."""
-        return self._site.port if self._site else None
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
-            await self._on_callback(update.update_id, update.callback_query)
+            await self.on_callback(update.update_id, update.callback_query)
             return
         if update.message is not None:
             inbound = inbound_from_message(update.update_id, update.message, edited=False)
@@ -123,46 +96,41 @@ class PtbChannel(TelegramChannelBase):
         if inbound is not None:
             await self.bridge.handle(inbound)
 
-    async def _on_callback(self, update_id: int, query: CallbackQuery) -> None:
-        answer = CallbackAnswer(query.answer)
-        inbound = inbound_from_callback(update_id, query)
-        if inbound is not None:
-            await self.bridge.handle(inbound, notice=answer.notice)
-        await answer.finish()
-
     # -- lifecycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Start polling in the background, or serve the webhook and register it."""
-        app = self.application
-        await app.initialize()
-        await app.start()
-        if self.mode == "webhook":
-            await self._start_webhook()
-            return
-        assert app.updater is not None
-        # start_polling calls deleteWebhook itself (unlike aiogram).
-        await app.updater.start_polling(
+        await self.application.initialize()
+        await self.application.start()
+        await self.start_receiving()
+
+    async def get_updates(self, offset: int | None) -> tuple[Update, ...]:
+        # ptb adds the long-poll timeout to the read timeout itself.
+        return await self.application.bot.get_updates(
+            offset=offset,
             timeout=dt.timedelta(seconds=self._poll_timeout),
             allowed_updates=ALLOWED_UPDATES,
         )
 
-    async def _start_webhook(self) -> None:
-        app = web.Application()
-        app.router.add_post(self.settings.webhook_path, self._on_webhook)
-        self._site = WebhookSite(app, self.settings.webhook_listen, self.settings.webhook_port)
-        await self._site.start()
-        assert self.settings.webhook_url is not None
+    async def feed_update(self, update: Update) -> None:
+        # The handler is blocking (ptb's default), so this returns once it has finished.
+        await self.application.process_update(update)
+
+    async def delete_webhook(self) -> None:
+        await self.application.bot.delete_webhook(drop_pending_updates=False)
+
+    async def set_webhook(self, url: str, secret: str | None) -> None:
         await self.application.bot.set_webhook(
-            self.settings.webhook_url,
-            secret_token=self._webhook_secret,
-            allowed_updates=ALLOWED_UPDATES,
+            url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
         )
 
+    def webhook_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post(self.settings.webhook_path, self._on_webhook)
+        return app
+
     async def _on_webhook(self, request: web.Request) -> web.Response:
-        assert self._webhook_secret is not None
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, self._webhook_secret.encode()):
+        if not self.webhook_secret_ok(request):
             log.warning("telegram: webhook call with a wrong secret from %s", request.remote)
             return web.Response(status=401, text="Unauthorized")
         try:
@@ -173,18 +141,13 @@ class PtbChannel(TelegramChannelBase):
         except Exception:  # not JSON, or not an update: Telegram would never send that
             log.warning("telegram: webhook body is not an update")
             return web.Response(status=400, text="Bad Request")
-        await self.application.process_update(update)
+        await self.feed_update(update)
         return web.Response(status=200)
 
     async def stop(self) -> None:
         """Stop receiving, finish handlers, close the HTTP session."""
+        await self.stop_receiving()
         app = self.application
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        if self._site is not None:
-            await self._site.stop()
-            self._site = None
-        await self.bridge.drain(DRAIN_TIMEOUT)
         if app.running:
             await app.stop()
         await app.shutdown()
@@ -233,14 +196,9 @@ class PtbChannel(TelegramChannelBase):
             value = exc.retry_after
         return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
-    def delivery_error(self, exc: BaseException, chat_id: str) -> DeliveryError:
-        if isinstance(exc, ChatMigrated):
-            return DeliveryError(
-                str(exc),
-                chat_id=chat_id,
-                permanent=True,
-                migrate_to_chat_id=str(exc.new_chat_id),
-            )
+    def migrated_to(self, exc: BaseException) -> str | None:
+        return str(exc.new_chat_id) if isinstance(exc, ChatMigrated) else None
+
+    def is_permanent(self, exc: BaseException) -> bool:
         # BadRequest is a subclass of NetworkError in ptb, so it is tested for explicitly.
-        permanent = isinstance(exc, Forbidden | BadRequest | InvalidToken | EndPointNotFound)
-        return DeliveryError(str(exc), chat_id=chat_id, permanent=permanent)
+        return isinstance(exc, Forbidden | BadRequest | InvalidToken | EndPointNotFound)

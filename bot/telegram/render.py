@@ -9,7 +9,9 @@ Each adapter executes the planned steps with its own library.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from handlers.conversation.messages import Outbound
 
@@ -25,6 +27,13 @@ _SENTENCE_ENDS = "。！？；!?;"
 
 Keyboard = tuple[tuple[tuple[str, str], ...], ...]
 """Rows of (label, callback_data) pairs, already checked against Telegram's limits."""
+
+B = TypeVar("B")
+
+
+def button_rows(keyboard: Keyboard, button: Callable[[str, str], B]) -> list[list[B]]:
+    """The keyboard as rows of a library's button objects, `button(label, callback_data)`."""
+    return [[button(label, data) for label, data in row] for row in keyboard]
 
 
 @dataclass(frozen=True, slots=True)

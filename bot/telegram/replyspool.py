@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,42 +23,25 @@ from storage.replies import ReplyJournal, settle_replies, spool_replies
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
 class ReplySpool:
-    def __init__(
-        self,
-        *,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        journal: ReplyJournal,
-        clock: Clock,
-    ) -> None:
-        self._sessionmaker = sessionmaker
-        self._journal = journal
-        self._clock = clock
+    sessionmaker: async_sessionmaker[AsyncSession]
+    journal: ReplyJournal
+    clock: Clock
 
     def journaled(self, inbound: Inbound, replies: Sequence[Outbound]) -> bool:
         """The core wrote these replies to the outbox with the turn (same rule as the core)."""
-        return self._journal.covers(
+        return self.journal.covers(
             inbound.channel, inbound.message_id, [reply.text for reply in replies]
         )
 
-    async def settle(self, inbound: Inbound, count: int) -> None:
-        assert inbound.message_id is not None
-        message_id = inbound.message_id
-
-        async def work(session: AsyncSession) -> None:
-            await settle_replies(
-                session=session,
-                channel=inbound.channel,
-                message_id=message_id,
-                count=count,
-                now=self._clock.now(),
-            )
-
-        if not await self._run(work):
+    async def settle(self, inbound: Inbound, indexes: Sequence[int]) -> None:
+        """Mark the journaled replies at these positions of the turn as sent."""
+        if not await self._write(inbound, settle_replies, indexes=indexes):
             log.error(
                 "replies to %s/%s sent but not settled: the outbox will send them again",
                 inbound.channel,
-                message_id,
+                inbound.message_id,
             )
 
     async def spool(
@@ -65,20 +50,10 @@ class ReplySpool:
         """Put unsent replies (index, reply) in the outbox; False if the database refused."""
         if inbound.message_id is None or not items:
             return False
-        message_id = inbound.message_id
-
-        async def work(session: AsyncSession) -> None:
-            await spool_replies(
-                session=session,
-                channel=inbound.channel,
-                recipient=chat_id,
-                message_id=message_id,
-                payloads=[(index, reply.to_payload()) for index, reply in items],
-                now=self._clock.now(),
-                error=error,
-            )
-
-        if await self._run(work):
+        payloads = [(index, reply.to_payload()) for index, reply in items]
+        if await self._write(
+            inbound, spool_replies, recipient=chat_id, payloads=payloads, error=error
+        ):
             log.warning(
                 "%d repl(ies) to %s/%s handed to the outbox: %s",
                 len(items),
@@ -90,10 +65,27 @@ class ReplySpool:
         log.error("replies to %s/%s lost: the database refused them", inbound.channel, chat_id)
         return False
 
+    async def _write(
+        self, inbound: Inbound, write: Callable[..., Awaitable[object]], **values: Any
+    ) -> bool:
+        """Run one of storage.replies' writers for this turn in a transaction of its own."""
+        assert inbound.message_id is not None
+
+        async def work(session: AsyncSession) -> None:
+            await write(
+                session=session,
+                channel=inbound.channel,
+                message_id=inbound.message_id,
+                now=self.clock.now(),
+                **values,
+            )
+
+        return await self._run(work)
+
     async def _run(self, work: Callable[[AsyncSession], Awaitable[None]]) -> bool:
         for attempt in (1, 2):
             try:
-                async with self._sessionmaker() as session, session.begin():
+                async with self.sessionmaker() as session, session.begin():
                     await work(session)
                 return True
             except DBAPIError as exc:

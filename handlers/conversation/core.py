@@ -101,8 +101,8 @@ class Conversation:
                     )
             turn = Turn(session=session, inbound=inbound, now=now)
             await self._dispatch(turn, identity)
-            # issue 9: a reply naming a case number is committed with the case, so a crash
-            # before it is sent cannot lose the number (storage.replies).
+            # issue 9: the turn's replies are committed with the turn (a case number with its
+            # case), so a crash before they are sent cannot lose them (storage.replies).
             journal = self.deps.reply_journal
             if journal.covers(inbound.channel, inbound.message_id, [r.text for r in turn.replies]):
                 assert inbound.message_id is not None

@@ -62,6 +62,7 @@ def config_text(
     backend: str = "memory",
     lease: float = 5.0,
     log_level: str = "WARNING",
+    framework: str = "aiogram",
 ) -> str:
     return f"""
 log_level = "{log_level}"
@@ -69,6 +70,7 @@ log_level = "{log_level}"
 url = "{db_url}"
 pool_size = 4
 [telegram]
+framework = "{framework}"
 token = "{api.token}"
 api_base_url = "{api.base_url}"
 rate_limit_backend = "{backend}"

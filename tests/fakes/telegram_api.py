@@ -179,6 +179,7 @@ class FakeTelegramAPI:
         self._file_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._failures: list[_Failure] = []
+        self._stalls: list[tuple[str, float]] = []
         # method (lower case, or "*" for every method) -> (until, status): an outage window.
         self._outages: dict[str, tuple[float, int]] = {}
         self._private_last: dict[str, float] = {}
@@ -322,6 +323,12 @@ class FakeTelegramAPI:
         until = time.monotonic() + seconds
         for method in methods:
             self._outages[method.lower()] = (until, status)
+
+    def stall_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next `times` calls of `method` are answered only after `seconds`. A caller gone
+        by then (a process killed mid-request) gets nothing, and the call has no effect: it is
+        recorded with status 499 (client closed), not as a delivered message."""
+        self._stalls.extend([(method.lower(), seconds)] * times)
 
     # -- injecting updates ------------------------------------------------------------------
 
@@ -607,6 +614,8 @@ class FakeTelegramAPI:
         if handler is None:
             # 400, not 404: python-telegram-bot turns 401/404 into InvalidToken.
             return self._answer(call, error=(400, f"Bad Request: method {method} not found"))
+        if await self._stalled(request, call):
+            return web.Response(status=499)
         for key in (method.lower(), "*"):
             until, status = self._outages.get(key, (0.0, 0))
             if time.monotonic() < until:
@@ -625,6 +634,24 @@ class FakeTelegramAPI:
         except _ApiError as exc:
             return self._answer(call, error=(exc.status, exc.description))
         return self._answer(call, result=result)
+
+    async def _stalled(self, request: web.Request, call: ApiCall) -> bool:
+        """Hold a call stall_next() asked for; True if its caller went away meanwhile."""
+        stall = next((s for s in self._stalls if s[0] == call.method.lower()), None)
+        if stall is None:
+            return False
+        self._stalls.remove(stall)
+        call.status = 102  # in hand, not answered: not a delivered message (yet)
+        try:
+            await asyncio.sleep(stall[1])
+        except asyncio.CancelledError:  # aiohttp cancelled the handler: the client is gone
+            call.status = 499
+            raise
+        if request.transport is None or request.transport.is_closing():
+            call.status = 499
+            return True
+        call.status = 200
+        return False
 
     def _answer(
         self, call: ApiCall, *, result: Any = None, error: tuple[Any, ...] | None = None
