@@ -74,8 +74,18 @@ _REPAIRED = (
 _AGAIN_AFTER_REPAIR = re.compile(
     rf"{_REPAIRED}.{{0,20}}(又|再次|还是)|(又|再次).{{0,20}}{_REPAIRED}"
 )
+# Another occurrence in time: the matter happened before and is back (去年…又, 又堵了, 又开始吵,
+# 再次 — but not 再次反映, which is the same matter reported again), or was dealt with once
+# (整治过, 换了新的). Against a report that says no such thing it is a different matter: the
+# centre opens a case for the new occurrence rather than suggesting a merge with the old one.
+# Chosen on tests/data/dupe_dev2.csv (written without seeing the detector).
+_ANOTHER_TIME = re.compile(
+    r"(去年|前年|上个?月|上周|上次|之前|以前|前几天|前阵子).{0,20}(又|再次)"
+    r"|又(开始|坏|堵|漏|回来|摆|出现|来了|停|响|吵|不亮|冒|塌|丢|被)"
+    r"|再次(?!反映|投诉|举报|来电|咨询)|整治过|换了新"
+)
 # Concept features ("what goes wrong", dupe_concepts.toml) are keyed with this prefix, apart
-# from words; the marker says "it was repaired and is broken again".
+# from words; the marker says "it was repaired and is broken again" (or is back another time).
 CONCEPT_PREFIX = "§"
 AGAIN_MARKER = f"{CONCEPT_PREFIX}!修后复发"
 _CONCEPT_WEIGHT = 2.0
@@ -224,7 +234,7 @@ class DuplicateDetector:
             for c in self._concepts
             if any(phrase in plain for phrase in c.phrases)
         }
-        if _AGAIN_AFTER_REPAIR.search(plain):
+        if _AGAIN_AFTER_REPAIR.search(plain) or _ANOTHER_TIME.search(plain):
             found.add(AGAIN_MARKER)
         return found
 

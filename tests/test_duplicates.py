@@ -61,15 +61,23 @@ def test_same_matter_same_road_is_merged_without_asking(detector: DuplicateDetec
 def test_different_roads_buildings_or_a_recurrence_are_never_merged_automatically(
     detector: DuplicateDetector,
 ) -> None:
-    """Another road is no duplicate; another building number is none; "又" (again) leaves the
-    decision to a person; repaired and broken again is a new matter."""
+    """Another road is no duplicate; another building number is none; "也" (also) leaves the
+    decision to a person; broken again (又坏了, 上个月…又) or repaired and broken again is another
+    occurrence, a new matter; "再次反映" is the same matter reported again."""
     light = detector.fingerprint("建宁路路灯坏了")
     assert detector.verdict(light, detector.fingerprint("安宁西路路灯坏了"))[0] is Verdict.NONE
     five = detector.fingerprint("师大社区5号楼暖气不热")
     seven = detector.fingerprint("师大社区7号楼暖气不热")
     assert detector.verdict(five, seven)[0] is Verdict.NONE
+    also = detector.fingerprint("建宁路路灯也坏了")
+    assert detector.verdict(light, also)[0] is Verdict.SUGGEST
     again = detector.fingerprint("建宁路路灯今天又坏了")
-    assert detector.verdict(light, again)[0] is Verdict.SUGGEST
+    assert detector.verdict(light, again)[0] is Verdict.NONE
+    drain = detector.fingerprint("建宁路下水道堵了，污水冒出来")
+    back = detector.fingerprint("建宁路下水道上个月疏通了一次，这两天又堵上了")
+    assert detector.verdict(drain, back)[0] is Verdict.NONE
+    reported_again = detector.fingerprint("再次反映建宁路路灯坏了，一直没人修")
+    assert detector.verdict(light, reported_again)[0] is not Verdict.NONE
     repaired = detector.fingerprint("建宁路路灯上周修好了，今天又坏了")
     assert detector.verdict(light, repaired)[0] is Verdict.NONE
     assert detector.verdict(repaired, detector.fingerprint("建宁路路灯修好了又不亮了"))[0] in (
@@ -138,15 +146,29 @@ def test_measured_on_the_independent_labelled_pairs(
     router: Router, detector: DuplicateDetector
 ) -> None:
     """tests/data/dupe_pairs.csv (250 pairs labelled by someone who never saw the detector):
-    floors a little under the figures in the README (first run after the concept file: auto
-    1.000 / 0.143, suggest 0.783, merged or suggested 0.625)."""
+    floors a little under the figures in the README (second run after the concept file, with
+    the another-occurrence rule chosen on dupe_dev2.csv: auto 1.000 / 0.143, suggest 0.852,
+    merged or suggested 0.607)."""
     pairs = read_pairs(DATA / "dupe_pairs.csv")
     assert len(pairs) == 250
     scores = evaluate(router, detector, pairs)
     assert scores.auto_precision >= 0.95
     assert scores.auto_recall >= 0.12
-    assert scores.suggest_precision >= 0.75
-    assert scores.flagged_recall >= 0.6
+    assert scores.suggest_precision >= 0.82
+    assert scores.flagged_recall >= 0.58
+
+
+def test_measured_on_the_second_dev_set_written_blind(
+    router: Router, detector: DuplicateDetector
+) -> None:
+    """tests/data/dupe_dev2.csv (160 pairs in the labelled set's mix of kinds, written by a
+    helper that saw neither the detector nor the labelled set; the another-occurrence rule was
+    chosen on it): suggestions 0.852 (0.719 before the rule), merged or suggested 0.403."""
+    scores = evaluate(router, detector, read_pairs(DATA / "dupe_dev2.csv"))
+    assert scores.pairs == 160
+    assert scores.auto_precision == 1.0
+    assert scores.suggest_precision >= 0.83
+    assert scores.flagged_recall >= 0.38
 
 
 async def test_migrated_merge_tables_match_the_models(db_url: str) -> None:
