@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import create_engine
 
@@ -45,3 +47,26 @@ def percentile(samples: list[float], q: float) -> float:
     if len(samples) == 1:
         return samples[0]
     return statistics.quantiles(samples, n=1000, method="inclusive")[max(0, int(q * 1000) - 1)]
+
+
+# The one resident every bulk-loaded case belongs to (a case needs a resident row).
+_BENCH_RESIDENT = text(
+    "INSERT INTO residents (id, channel, external_id, reachable, created_at) "
+    "VALUES (1, 'telegram', '1', true, now())"
+)
+
+
+async def add_bench_resident(conn: AsyncConnection) -> None:
+    await conn.execute(_BENCH_RESIDENT)
+
+
+async def copy_rows(
+    conn: AsyncConnection, tables: Sequence[tuple[str, Sequence[tuple[Any, ...]], Sequence[str]]]
+) -> Any:
+    """COPY each (table, rows, columns) in order through asyncpg (orders of magnitude faster
+    than INSERTs for 100,000 cases); returns the driver connection for follow-up statements."""
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    for table, records, columns in tables:
+        await driver.copy_records_to_table(table, records=records, columns=list(columns))
+    return driver

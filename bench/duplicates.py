@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.common import fresh_database, percentile
+from bench.common import add_bench_resident, copy_rows, fresh_database, percentile
 from bot.app import App, build_app
 from bot.config import Settings
 from handlers.cases.commands.context import CommandContext
@@ -100,18 +100,10 @@ async def _load(app: App, total: int, samples: Any, places: Any) -> float:
     started = time.perf_counter()
     cases, keys = _rows(total, samples, places)
     async with app.engine.connect() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO residents (id, channel, external_id, reachable, created_at) "
-                "VALUES (1, 'telegram', '1', true, now())"
-            )
-        )
+        await add_bench_resident(conn)
         await conn.commit()
-        raw = await conn.get_raw_connection()
-        driver: Any = raw.driver_connection
-        await driver.copy_records_to_table("cases", records=cases, columns=list(CASE_COLUMNS))
-        await driver.copy_records_to_table(
-            "duplicate_keys", records=keys, columns=list(KEY_COLUMNS)
+        driver = await copy_rows(
+            conn, [("cases", cases, CASE_COLUMNS), ("duplicate_keys", keys, KEY_COLUMNS)]
         )
         await driver.execute("SELECT setval('cases_id_seq', (SELECT max(id) FROM cases))")
         await driver.execute("ANALYZE cases")

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.common import fresh_database
+from bench.common import add_bench_resident, copy_rows, fresh_database
 from bot.app import App, build_app
 from bot.config import Settings
 from handlers.followup.sweep import Sweep
@@ -101,12 +101,7 @@ async def _load(app: App, total: int, due: int) -> float:
     started = time.perf_counter()
     rows = _rows(total, due, app)
     async with app.engine.connect() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO residents (id, channel, external_id, reachable, created_at) "
-                "VALUES (1, 'telegram', '1', true, now())"
-            )
-        )
+        await add_bench_resident(conn)
         for i, unit in enumerate(UNITS):
             for role, chat in (("staff", 100 + i), ("head", 200 + i)):
                 await conn.execute(
@@ -123,12 +118,8 @@ async def _load(app: App, total: int, due: int) -> float:
             )
         )
         await conn.commit()
-        raw = await conn.get_raw_connection()
-        driver: Any = raw.driver_connection
-        for start in range(0, len(rows), 200_000):
-            await driver.copy_records_to_table(
-                "cases", records=rows[start : start + 200_000], columns=list(COLUMNS)
-            )
+        chunks = [("cases", rows[i : i + 200_000], COLUMNS) for i in range(0, len(rows), 200_000)]
+        driver = await copy_rows(conn, chunks)
         await driver.execute("ANALYZE cases")
         await conn.commit()
     return time.perf_counter() - started

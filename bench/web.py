@@ -23,7 +23,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from openpyxl import Workbook
 from sqlalchemy import text
 
-from bench.common import fresh_database, percentile
+from bench.common import add_bench_resident, copy_rows, fresh_database, percentile
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.web.app import create_web_app
@@ -86,19 +86,10 @@ async def _load(app: App, total: int) -> float:
     started = time.perf_counter()
     cases, events = _rows(total)
     async with app.engine.connect() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO residents (id, channel, external_id, reachable, created_at) "
-                "VALUES (1, 'telegram', '1', true, now())"
-            )
-        )
+        await add_bench_resident(conn)
         await conn.commit()
-        raw = await conn.get_raw_connection()
-        driver: Any = raw.driver_connection
-        await driver.copy_records_to_table("cases", records=cases, columns=list(CASE_COLUMNS))
-        await driver.copy_records_to_table(
-            "case_events", records=events, columns=list(EVENT_COLUMNS)
-        )
+        tables = [("cases", cases, CASE_COLUMNS), ("case_events", events, EVENT_COLUMNS)]
+        await copy_rows(conn, tables)
         await conn.execute(text("ANALYZE"))
         await conn.commit()
     return time.perf_counter() - started

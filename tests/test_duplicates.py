@@ -11,8 +11,6 @@ from typing import Any
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -28,7 +26,8 @@ from nlp.router import Router
 from storage.db import create_engine
 from storage.duplicates import Lookup, candidates, index_and_find, index_case
 from storage.migrate import alembic_config
-from storage.models import Base, Case, DuplicateKey, Resident
+from storage.models import Case, DuplicateKey, Resident
+from tests.schema_diff import schema_diffs
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -174,14 +173,7 @@ def test_measured_on_the_second_dev_set_written_blind(
 async def test_migrated_merge_tables_match_the_models(db_url: str) -> None:
     """Autogenerate finds no difference touching duplicate_keys, hotspot_alerts or
     cases.parent_id or cases.dupe_fingerprint after the upgrade (0009_merge, 0012_merge2)."""
-    engine = create_engine(db_url)
-    try:
-        async with engine.connect() as conn:
-            diffs = await conn.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
-            )
-    finally:
-        await engine.dispose()
+    diffs = await schema_diffs(db_url)
     found = repr(diffs)
     # SQLite cannot add the parent_id constraint to an existing table (see the migration).
     relevant = [
