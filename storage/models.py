@@ -361,7 +361,8 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sent|dead|held
+    # pending | sent | dead | held | superseded (storage.outbox)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]

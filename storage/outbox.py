@@ -53,6 +53,8 @@ async def enqueue(
 # -- draining (issue 4): claimed by bot.outbox.sender ---------------------------------------------
 
 PENDING, SENT, HELD, DEAD = "pending", "sent", "held", "dead"
+# A journaled reply the person has moved past (storage.replies.supersede_stale): never sent.
+SUPERSEDED = "superseded"
 # Rows that still have to go out, in id order per recipient: while one of them is unsent, the
 # recipient's later rows wait (a held row too: on release it must go first).
 _OPEN = (PENDING, HELD)

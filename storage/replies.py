@@ -14,6 +14,15 @@ for longer than the in-process retries. So:
 
 Keys are `reply:<channel>:<message id>:<index>`, so a turn redelivered after a crash, or a reply
 spooled twice (a SIGTERM racing a late send), never makes a second row.
+
+The one window no bookkeeping closes is a crash after the platform accepted a reply and before
+its settle committed (the Bot API has no idempotency key): the outbox cannot tell whether it
+arrived. A prompt or an acknowledgement sent again then shows the person an old question after
+they have answered it, so such a row is *superseded* instead when the same chat has had a later
+turn (`supersede_stale`): the person moved on, and that turn's replies show where things stand.
+A `lasting` reply (a case number) is sent again regardless: seeing it twice beats never seeing
+it. In a group chat every reply counts as lasting: one member's next message says nothing about
+what another has seen.
 """
 
 from __future__ import annotations
@@ -23,12 +32,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert
 from storage.models import OutboxMessage
-from storage.outbox import PENDING, enqueue
+from storage.outbox import PENDING, SUPERSEDED, enqueue
+
+_PREFIX = "reply:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +57,48 @@ class ReplyJournal:
 
 
 def reply_key(channel: str, message_id: str, index: int) -> str:
-    return f"reply:{channel}:{message_id}:{index}"
+    return f"{_PREFIX}{channel}:{message_id}:{index}"
+
+
+def _turn_prefix(key: str) -> str:
+    """ "reply:telegram:812:1" → "reply:telegram:812:" (the keys of that turn's replies)."""
+    return key.rsplit(":", 1)[0] + ":"
+
+
+async def supersede_stale(*, session: AsyncSession, row: OutboxMessage, now: datetime) -> bool:
+    """Drop this reply row, unsent, if its chat has had a later turn and it is not lasting.
+
+    Called by the outbox sender before it delivers a claimed row; True if the row is now
+    superseded (and must not be sent). Rows that are not turn replies are never touched.
+    """
+    key = row.idempotency_key
+    if not key.startswith(_PREFIX) or row.payload.get("lasting"):
+        return False
+    later_turn = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.channel == row.channel,
+            OutboxMessage.recipient == row.recipient,
+            OutboxMessage.id > row.id,
+            OutboxMessage.idempotency_key.startswith(_PREFIX, autoescape=True),
+            ~OutboxMessage.idempotency_key.startswith(_turn_prefix(key), autoescape=True),
+        )
+        .limit(1)
+    )
+    if (await session.execute(later_turn)).first() is None:
+        return False
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row.id, OutboxMessage.status == PENDING)
+        .values(
+            status=SUPERSEDED,
+            claimed_until=None,
+            sent_at=None,
+            last_error=f"superseded at {now.isoformat()}: the chat has had a later turn",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def journal_replies(
@@ -58,11 +110,13 @@ async def journal_replies(
     message_id: str,
     payloads: Sequence[dict[str, Any]],
     now: datetime,
+    group: bool = False,
 ) -> None:
     """Write the turn's replies to the outbox, leased to this instance (in the turn's tx).
 
     One INSERT for all of them: this runs in every turn, so it costs one round trip, not one per
-    reply. A key already there (a redelivered turn) is kept as it was.
+    reply. A key already there (a redelivered turn) is kept as it was. In a `group` chat every
+    reply is written lasting (see the module's note on superseded replies).
     """
     if not payloads:
         return
@@ -72,7 +126,7 @@ async def journal_replies(
             "idempotency_key": reply_key(channel, message_id, index),
             "channel": channel,
             "recipient": recipient,
-            "payload": payload,
+            "payload": {**payload, "lasting": True} if group else payload,
             "status": PENDING,
             "attempts": 0,
             "next_attempt_at": now,

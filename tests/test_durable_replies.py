@@ -11,13 +11,17 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.app import App
+from bot.delivery import DeliveryResult
+from bot.outbox.registry import SenderRegistry
+from bot.outbox.sender import OutboxSender
 from bot.telegram.bridge import CoreBridge
 from bot.telegram.replyspool import ReplySpool
 from bot.telegram.types import DeliveryError, SentResult
 from handlers.conversation.core import Conversation
 from handlers.conversation.messages import Inbound, Outbound
+from handlers.policy.clock import FixedClock
 from storage.models import OutboxMessage
-from storage.replies import ReplyJournal, journal_replies
+from storage.replies import ReplyJournal, journal_replies, settle_replies
 from tests.fakes.core import ScriptedCore
 from tests.support import ResidentClient
 
@@ -158,3 +162,83 @@ async def test_a_notice_answered_as_a_pop_up_is_settled_with_the_turn(app: App) 
         ("reply:telegram:902:0", "sent"),
         ("reply:telegram:902:1", "sent"),
     ]
+
+
+async def _journal_turn(
+    app: App, chat: str, message_id: str, replies: list[Outbound], *, user: str | None = None
+) -> None:
+    """A turn's replies journaled as the core does, leased for 5 s from the clock's now."""
+    journal = ReplyJournal(channels=frozenset({"telegram"}), lease=timedelta(seconds=5))
+    async with app.sessionmaker() as session, session.begin():
+        await journal_replies(
+            session=session,
+            journal=journal,
+            channel="telegram",
+            recipient=chat,
+            message_id=message_id,
+            payloads=[r.to_payload() for r in replies],
+            now=app.deps.clock.now(),
+            group=user is not None and user != chat,
+        )
+
+
+async def _drain_after_leases(app: App, clock: FixedClock) -> tuple[list[str], dict[str, str]]:
+    """What the outbox sends once the journal leases ran out, and each row's status after."""
+    delivered: list[str] = []
+
+    class Recording:
+        channel = "telegram"
+
+        async def deliver(self, recipient: str, message: Outbound) -> DeliveryResult:
+            delivered.append(message.text)
+            return DeliveryResult.sent()
+
+    registry = SenderRegistry()
+    registry.register(Recording())
+    clock.advance(timedelta(seconds=6))
+    sender = OutboxSender(sessionmaker=app.sessionmaker, senders=registry, clock=clock)
+    await sender.drain()
+    return delivered, {str(r.payload["text"]): r.status for r in await _rows(app)}
+
+
+async def test_an_unsettled_prompt_is_not_sent_again_once_the_person_has_moved_on(
+    app: App, clock: FixedClock
+) -> None:
+    """A crash between the Bot API accepting a prompt and its settle leaves the row pending; the
+    person answered it anyway (a later turn). The outbox drops the old prompt instead of asking
+    again, but the case number (lasting) is sent again: twice beats never."""
+    await _journal_turn(app, "11", "950", [Outbound("已保存"), Outbound("是否留下联系电话？")])
+    await _journal_turn(app, "11", "951", [Outbound("工单号：AN1", lasting=True), Outbound("谢谢")])
+    async with app.sessionmaker() as session, session.begin():
+        await settle_replies(
+            session=session, channel="telegram", message_id="951", indexes=[1], now=clock.now()
+        )
+    delivered, statuses = await _drain_after_leases(app, clock)
+    assert delivered == ["工单号：AN1"]
+    assert statuses == {
+        "已保存": "superseded",
+        "是否留下联系电话？": "superseded",
+        "工单号：AN1": "sent",
+        "谢谢": "sent",
+    }
+
+
+async def test_an_unsettled_prompt_with_no_later_turn_is_sent(app: App, clock: FixedClock) -> None:
+    """The last turn of a chat may never have reached the person: all of it goes out, in order."""
+    await _journal_turn(app, "12", "960", [Outbound("已保存"), Outbound("是否留下联系电话？")])
+    await _journal_turn(app, "13", "961", [Outbound("别人的下一步")])
+    delivered, statuses = await _drain_after_leases(app, clock)
+    assert sorted(delivered) == sorted(["已保存", "是否留下联系电话？", "别人的下一步"])
+    assert delivered.index("已保存") < delivered.index("是否留下联系电话？")
+    assert set(statuses.values()) == {"sent"}
+
+
+async def test_in_a_group_chat_another_members_turn_supersedes_nothing(
+    app: App, clock: FixedClock
+) -> None:
+    """One member's next message says nothing about what another saw: group replies are sent."""
+    await _journal_turn(app, "-100", "970", [Outbound("已签收")], user="21")
+    await _journal_turn(app, "-100", "971", [Outbound("已回复")], user="22")
+    delivered, statuses = await _drain_after_leases(app, clock)
+    assert delivered == ["已签收", "已回复"]
+    assert set(statuses.values()) == {"sent"}

@@ -8,7 +8,17 @@ from typing import Any
 
 from bot.app import App
 from bot.commands.common import app_command
-from storage.outbox import DEAD, HELD, PENDING, SENT, count_by_status, list_messages
+from storage.outbox import (
+    DEAD,
+    HELD,
+    PENDING,
+    SENT,
+    SUPERSEDED,
+    count_by_status,
+    list_messages,
+)
+
+_STATUSES = (PENDING, HELD, SENT, DEAD, SUPERSEDED)
 
 
 def register(sub: Any) -> None:
@@ -18,7 +28,7 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--dead", action="store_true", help="only dead letters (given up, with the reason)"
     )
-    parser.add_argument("--status", choices=[PENDING, HELD, SENT, DEAD], help="only this status")
+    parser.add_argument("--status", choices=_STATUSES, help="only this status")
     parser.add_argument("--limit", type=int, default=50)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(func=_outbox)
@@ -47,11 +57,11 @@ async def _outbox(args: argparse.Namespace, app: App) -> int:
     if args.json:
         print(json.dumps({"counts": counts, "rows": items}, ensure_ascii=False, indent=2))
         return 0
-    print("  ".join(f"{name}: {counts.get(name, 0)}" for name in (PENDING, HELD, SENT, DEAD)))
+    print("  ".join(f"{name}: {counts.get(name, 0)}" for name in _STATUSES))
     for item in items:
         error = f"  error: {item['last_error']}" if item["last_error"] else ""
         print(
-            f"#{item['id']} {item['status']:<7} {item['channel']}/{item['recipient']} "
+            f"#{item['id']} {item['status']:<10} {item['channel']}/{item['recipient']} "
             f"tries={item['attempts']} {item['text']!r}{error}"
         )
     return 0

@@ -37,6 +37,7 @@ from handlers.conversation.messages import Outbound
 from handlers.policy.clock import Clock
 from storage.models import OutboxMessage
 from storage.outbox import claim_due, mark_dead, mark_held, mark_retry, mark_sent
+from storage.replies import supersede_stale
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class DrainStats:
     retried: int = 0
     dead: int = 0
     held: int = 0
+    superseded: int = 0
 
     def add(self, other: DrainStats) -> None:
         for f in fields(self):
@@ -109,8 +111,21 @@ class OutboxSender:
 
     async def _send(self, row: OutboxMessage) -> str:
         async with self._slots:
+            if await self._superseded(row):
+                return "superseded"
             result = await self._deliver(row)
             return await self._record_within_lease(row, result)
+
+    async def _superseded(self, row: OutboxMessage) -> bool:
+        """A turn's reply the person has since moved past is dropped, not sent (storage.replies:
+        after a crash it may already have arrived). If the check itself fails the row is sent:
+        a repeated prompt is better than a lost one."""
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                return await supersede_stale(session=session, row=row, now=self._clock.now())
+        except SQLAlchemyError:
+            log.warning("outbox: could not check row %s for a later turn; sending it", row.id)
+            return False
 
     async def _record_within_lease(self, row: OutboxMessage, result: DeliveryResult) -> str:
         """Record the outcome, retrying while this process still holds the row's lease.

@@ -114,6 +114,7 @@ class Conversation:
                     message_id=inbound.message_id,
                     payloads=[reply.to_payload() for reply in turn.replies],
                     now=now,
+                    group=inbound.chat_id not in (None, inbound.user_id),
                 )
         # Only now, after the commit, do replies (and any case number in them) leave the core.
         return turn.replies

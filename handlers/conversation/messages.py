@@ -90,19 +90,26 @@ class Outbound:
     # An answer to a pressed button rather than a message (Telegram: answerCallbackQuery's
     # pop-up), so a refusal in a unit's group is seen by the presser alone. Never queued.
     notice: bool = False
+    # Still worth sending after the person has written again (a case number). A prompt or an
+    # acknowledgement is not: if a crash leaves it unconfirmed and the person has moved on, the
+    # outbox drops it instead of showing an old question again (storage.replies).
+    lasting: bool = False
 
     def all_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]
 
     def to_payload(self) -> dict[str, Any]:
         """A JSON-able form, as stored in the outbox."""
-        return {
+        payload: dict[str, Any] = {
             "text": self.text,
             "buttons": [
                 [{"label": b.label, "payload": b.payload} for b in row] for row in self.buttons
             ],
             "photos": list(self.photos),
         }
+        if self.lasting:
+            payload["lasting"] = True
+        return payload
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Outbound:
@@ -113,4 +120,5 @@ class Outbound:
                 for row in data.get("buttons", [])
             ),
             photos=tuple(str(p) for p in data.get("photos", [])),
+            lasting=bool(data.get("lasting", False)),
         )

@@ -19,8 +19,14 @@ class Turn:
     now: datetime
     replies: list[Outbound] = field(default_factory=list)
 
-    def say(self, text: str, buttons: Sequence[Sequence[Button]] = ()) -> None:
-        self.replies.append(Outbound(text=text, buttons=tuple(tuple(row) for row in buttons)))
+    def say(
+        self, text: str, buttons: Sequence[Sequence[Button]] = (), *, lasting: bool = False
+    ) -> None:
+        """Answer the person; `lasting` for what must reach them even after they have moved on
+        (a case number), not only while the question is current (see Outbound.lasting)."""
+        self.replies.append(
+            Outbound(text=text, buttons=tuple(tuple(row) for row in buttons), lasting=lasting)
+        )
 
     def say_notice(self, text: str) -> None:
         """A short answer to the pressed button itself (Telegram: the callback's pop-up), never

@@ -118,7 +118,7 @@ class Intake:
     def answer_filed(self, turn: Turn, data: dict[str, object]) -> None:
         """A button of a summary already submitted: the case number again (it may have been
         lost with a crash or an outage between filing and the reply)."""
-        turn.say(self.t("intake.already_filed", number=str(data.get("number", "-"))))
+        turn.say(self.t("intake.already_filed", number=str(data.get("number", "-"))), lasting=True)
 
     @staticmethod
     def is_summary_button(choice: str | None) -> bool:
@@ -343,14 +343,19 @@ class Intake:
         if parent is not None:
             # Merged at filing (并单): the matter is already someone's case at a unit.
             turn.say(
-                self.t("submitted_merged", type=kind, number=case.number, parent=parent.number)
+                self.t("submitted_merged", type=kind, number=case.number, parent=parent.number),
+                lasting=True,
             )
         elif case.unit_name:
             turn.say(
-                self.t("submitted", type=kind, number=case.number, unit=case.unit_name), buttons
+                self.t("submitted", type=kind, number=case.number, unit=case.unit_name),
+                buttons,
+                lasting=True,
             )
         else:
-            turn.say(self.t("submitted_pending", type=kind, number=case.number), buttons)
+            turn.say(
+                self.t("submitted_pending", type=kind, number=case.number), buttons, lasting=True
+            )
         return case
 
     async def _on_edit(self, turn: Turn, state: DraftState) -> None:
