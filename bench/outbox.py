@@ -59,9 +59,7 @@ async def _main(quick: bool) -> None:
                         payload=Outbound(f"通知 {n}").to_payload(),
                         now=SystemClock().now(),
                     )
-        # aiolimiter's bucket holds `rate` tokens, so 30/1 s lets 60 through in one rolling
-        # second after an idle spell; one token refilled every 1/30 s never bursts.
-        limits = RateLimits(bot_rate=1, bot_period=1 / 30)
+        limits = RateLimits()  # Telegram's own: 30/s per bot, 1/s per chat, 1 per 3 s per group
         channel = create_telegram_channel(
             TelegramSettings(token=api.token, api_base_url=api.base_url), _NoCore(), limits=limits
         )

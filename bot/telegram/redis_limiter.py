@@ -3,22 +3,20 @@
 Each instance used to count in its own memory, so two instances on one token sent 60 msg/s and
 two sends to one chat could leave 5 ms apart; Telegram answers that with 429s (issue 9).
 
-The algorithm is GCRA (the generic cell rate algorithm, https://en.wikipedia.org/wiki/Generic_cell_rate_algorithm)
-run in one Lua script per send, which reserves the earliest instant at which the message fits
-both the chat's limit (1/s private, 1 per 3 s in a group, i.e. 20/min) and the bot's (30/s), and
-returns how long to wait for it. A reservation is a slot in a shared schedule: the caller sleeps
-until its instant and sends, so waiting costs one round trip, not polling. Redis's own clock
-(TIME) is used, so instances need not agree on theirs. A 429 moves the chat's schedule past
-retry_after for everyone.
+The windows are those of `bot.telegram.throttle.SlotLimiter`: a message holds its place from
+before its request leaves until a window after the answer. In Redis each window (the bot's, and
+each chat's) is a sorted set of places scored by the instant they stop counting. Taking a place
+(`_TAKE`, one Lua script: drop what has expired, count, add) scores it `in_flight_hold` ahead,
+in case this process dies with the request out; giving it back (`_GIVE_BACK`) re-scores it
+`period` after the answer. Redis's own clock (TIME) is used, so instances need not agree on
+theirs. A full window answers how long until its first place frees; the caller sleeps that long
+(at most `_POLL`, as places still in flight have no known end) and asks again. One task per
+process asks for the bot's window at a time (the others queue behind it here), so waiting costs
+a few round trips a second, not one per waiting message.
 
-What is limited is the moment of sending, not the booking: a process starved of CPU (or stopped)
-wakes after its slot has passed, and sending then would land on slots other instances booked
-meanwhile (the fleet bench saw 40 sends in one second against 30/s). So a caller that wakes
-more than `_LATE` after its slot gives that slot up and books again, behind everyone who booked
-in the meantime; only a send that leaves on time (within `_LATE`) uses its slot.
-
-If Redis goes away mid-run, sends fall back to this process's own limiter (with a warning)
-rather than stop: Telegram's 429s, which the throttle honours, then bound the overshoot.
+A 429 puts a pause key on the chat that every instance honours. If Redis goes away mid-run,
+sends fall back to this process's own windows (with a warning) rather than stop: Telegram's
+429s, which the throttle honours, then bound the overshoot.
 """
 
 from __future__ import annotations
@@ -26,53 +24,81 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from typing import Any
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, NamedTuple
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.telegram.throttle import MemoryLimiter, RateLimits, is_group_chat
+from bot.telegram.throttle import MemoryLimiter, RateLimits
 
 log = logging.getLogger(__name__)
 
-# Reservations are exact, sends are not: a sender may leave up to `_LATE` after its slot (below),
-# and a request takes a variable time from the grant to the Bot API. Spacing the bot-wide slots
-# 15 % wider (26/s for Telegram's 30/s) lets requests arrive up to 0.15 s out of step and still
-# make at most 30 in any one-second window across instances.
-_BOT_CUSHION = 1.15
-# How late after its slot a woken sender may still use it; later, it books a new slot. About one
-# bot-wide slot (1/26 s): a late send can then overlap at most one other instance's slot.
-_LATE = 0.035
+# Longest sleep before asking a full window again: its first place may be one still in flight,
+# whose end (its answer) is not known in advance.
+_POLL = 0.1
 
-# KEYS: chat, bot. ARGV: chat interval ms, chat burst, bot interval ms, bot burst, cost.
-# A key holds its TAT (theoretical arrival time, ms): the instant its next message may go with
-# no burst left. Returns the wait in ms, as a string (Redis would truncate a Lua float).
-_RESERVE = """
+# KEYS: window, pause. ARGV: rate, cost, hold ms, ticket.
+# Returns "0" when `cost` places were taken (members "<ticket>:<n>"), else the ms to wait, as a
+# string (Redis would truncate a Lua float).
+_TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local ci, cb, bi, bb, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]),
-    tonumber(ARGV[4]), tonumber(ARGV[5])
-local tc = tonumber(redis.call('GET', KEYS[1]) or '0')
-local tb = tonumber(redis.call('GET', KEYS[2]) or '0')
-local at = math.max(now, tc - (cb - 1) * ci, tb - (bb - 1) * bi)
-local nc = math.max(tc, at) + cost * ci
-local nb = math.max(tb, at) + cost * bi
-redis.call('SET', KEYS[1], tostring(nc), 'PX', math.ceil(nc - now) + 1000)
-redis.call('SET', KEYS[2], tostring(nb), 'PX', math.ceil(nb - now) + 1000)
-return tostring(at - now)
+local rate, cost, hold = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local paused = redis.call('PTTL', KEYS[2])
+if paused > 0 then
+  return tostring(paused)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local used = redis.call('ZCARD', KEYS[1])
+if used == 0 or used + cost <= rate then
+  for n = 1, cost do
+    redis.call('ZADD', KEYS[1], now + hold, ARGV[4] .. ':' .. n)
+  end
+  if redis.call('PTTL', KEYS[1]) < hold + 1000 then
+    redis.call('PEXPIRE', KEYS[1], math.ceil(hold) + 1000)
+  end
+  return '0'
+end
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tostring(math.max(1, tonumber(first[2]) - now))
 """
 
-# KEYS: chat. ARGV: pause ms. Nothing goes to the chat before now + pause.
-_PAUSE = """
+# KEYS: windows. ARGV: ticket, cost, then each window's period ms.
+# The answer came back: the places count until `period` from now (Redis's now, which is no
+# earlier than the answer), then free themselves.
+_GIVE_BACK = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local until_ms = now + tonumber(ARGV[1])
-local tc = tonumber(redis.call('GET', KEYS[1]) or '0')
-if until_ms > tc then
-  redis.call('SET', KEYS[1], tostring(until_ms), 'PX', math.ceil(until_ms - now) + 1000)
+for k = 1, #KEYS do
+  local period = tonumber(ARGV[2 + k])
+  for n = 1, tonumber(ARGV[2]) do
+    redis.call('ZADD', KEYS[k], now + period, ARGV[1] .. ':' .. n)
+  end
+  if redis.call('PTTL', KEYS[k]) < period + 1000 then
+    redis.call('PEXPIRE', KEYS[k], math.ceil(period) + 1000)
+  end
 end
 return 1
 """
+
+# KEYS: pause. ARGV: pause ms. Nothing goes to the chat before now + pause (a longer pause
+# already there stays).
+_PAUSE = """
+local ms = tonumber(ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ms then
+  redis.call('SET', KEYS[1], '1', 'PX', math.ceil(ms))
+end
+return 1
+"""
+
+
+class _Window(NamedTuple):
+    key: str
+    rate: int
+    period: float
 
 
 class RedisLimiter:
@@ -83,8 +109,10 @@ class RedisLimiter:
         self._redis = redis
         # Keys name the token by a hash: the token itself never sits in Redis.
         self._prefix = f"hotline:tg:{hashlib.sha256(token.encode()).hexdigest()[:16]}"
-        self._reserve: Any = redis.register_script(_RESERVE)
-        self._pause: Any = redis.register_script(_PAUSE)
+        self._take_script: Any = redis.register_script(_TAKE)
+        self._give_back_script: Any = redis.register_script(_GIVE_BACK)
+        self._pause_script: Any = redis.register_script(_PAUSE)
+        self._bot_turn = asyncio.Lock()
         self._fallback = MemoryLimiter(self.limits)
         self._degraded = False
 
@@ -99,51 +127,63 @@ class RedisLimiter:
     async def close(self) -> None:
         await self._redis.aclose()
 
-    def _chat_limit(self, chat_id: str) -> tuple[float, float]:
-        """(interval ms, burst) of one chat."""
-        lim = self.limits
-        if is_group_chat(chat_id):
-            return lim.group_period / lim.group_rate * 1000, lim.group_rate
-        return lim.private_period / lim.private_rate * 1000, lim.private_rate
-
-    async def acquire(self, chat_id: str, cost: int) -> None:
-        chat_interval, chat_burst = self._chat_limit(chat_id)
-        bot_interval = self.limits.bot_period / self.limits.bot_rate * 1000 * _BOT_CUSHION
-        loop = asyncio.get_running_loop()
-        while True:
-            # Measured from before the round trip: a reply that reaches a starved process late
-            # counts as late too (Redis granted the slot at or after this instant).
-            asked = loop.time()
+    @asynccontextmanager
+    async def slot(self, chat_id: str, cost: int) -> AsyncIterator[None]:
+        ticket = uuid.uuid4().hex
+        chat = _Window(f"{self._prefix}:chat:{chat_id}", *self.limits.of_chat(chat_id))
+        bot = _Window(f"{self._prefix}:bot", self.limits.bot_rate, self.limits.bot_period)
+        try:
+            await self._take(chat, f"{self._prefix}:pause:{chat_id}", cost, ticket)
             try:
-                wait_ms = float(
-                    await self._reserve(
-                        keys=[f"{self._prefix}:chat:{chat_id}", f"{self._prefix}:bot"],
-                        args=[chat_interval, chat_burst, bot_interval, self.limits.bot_rate, cost],
-                    )
-                )
-            except (RedisError, OSError) as exc:
-                self._degrade(exc)
-                await self._fallback.acquire(chat_id, cost)
-                return
+                async with self._bot_turn:
+                    # Nothing pauses the whole bot (a 429 names its chat): a key never set.
+                    await self._take(bot, f"{self._prefix}:pause-bot", cost, ticket)
+            except BaseException:
+                await self._give_back(ticket, cost, [chat])
+                raise
+        except (RedisError, OSError) as exc:
+            # Places taken before the failure free themselves after `in_flight_hold`.
+            self._degrade(exc)
+            fallback = True
+        else:
             self._recover()
-            # A slot due at once counts too: a process stopped while Redis answered reads a
-            # grant that is already old.
-            due = asked + max(wait_ms, 0.0) / 1000
-            delay = due - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            late = loop.time() - due
-            if late <= _LATE:
-                return
-            # The slot passed while this process could not run: others may be sending in the
-            # slots after it now. The missed slot stays booked (unused), a new one is taken.
-            log.debug(
-                "telegram: %.0f ms late for a slot to chat %s, booking again", late * 1000, chat_id
+            fallback = False
+        if fallback:
+            async with self._fallback.slot(chat_id, cost):
+                yield
+            return
+        try:
+            yield
+        finally:
+            await self._give_back(ticket, cost, [chat, bot])
+
+    async def _take(self, window: _Window, pause_key: str, cost: int, ticket: str) -> None:
+        hold_ms = self.limits.in_flight_hold * 1000
+        while True:
+            wait_ms = float(
+                await self._take_script(
+                    keys=[window.key, pause_key], args=[window.rate, cost, hold_ms, ticket]
+                )
             )
+            if wait_ms <= 0:
+                return
+            await asyncio.sleep(min(wait_ms / 1000, _POLL))
+
+    async def _give_back(self, ticket: str, cost: int, windows: list[_Window]) -> None:
+        try:
+            await self._give_back_script(
+                keys=[w.key for w in windows],
+                args=[ticket, cost, *(w.period * 1000 for w in windows)],
+            )
+        except (RedisError, OSError) as exc:
+            # The places still free themselves, `in_flight_hold` after they were taken.
+            self._degrade(exc)
 
     async def pause(self, chat_id: str, seconds: float) -> None:
         try:
-            await self._pause(keys=[f"{self._prefix}:chat:{chat_id}"], args=[seconds * 1000])
+            await self._pause_script(
+                keys=[f"{self._prefix}:pause:{chat_id}"], args=[seconds * 1000]
+            )
         except (RedisError, OSError) as exc:
             self._degrade(exc)
             await self._fallback.pause(chat_id, seconds)

@@ -5,21 +5,22 @@ about 30 messages/s per bot, 1 message/s per chat, 20 messages/min per group. Go
 a 429 with `parameters.retry_after`. Neither library handles that for us: aiogram raises
 `TelegramRetryAfter` and never retries, and python-telegram-bot's `AIORateLimiter` has no
 per-private-chat limit and pauses *every* request on one 429 (see reference/platforms.md). So both
-adapters wrap each send in `OutboundThrottle.call`, which waits for the chat's and the bot's leaky
-buckets, honours retry_after, and raises `DeliveryError` (after logging) instead of dropping.
+adapters wrap each send in `OutboundThrottle.call`, which waits for room in the chat's and the
+bot's sliding windows, honours retry_after, and raises `DeliveryError` (after logging) instead of
+dropping.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
-
-from aiolimiter import AsyncLimiter
 
 from bot.telegram.types import DeliveryError
 
@@ -33,26 +34,38 @@ RetryAfterOf = Callable[[BaseException], float | None]
 
 @dataclass(frozen=True, slots=True)
 class RateLimits:
-    """Leaky-bucket limits: `rate` messages per `period` seconds (the bucket also allows a
-    burst of `rate`), and how hard to try before giving up on one message."""
+    """Sliding-window limits: at most `rate` messages in any `period` seconds, per bot, per
+    private chat and per group; and how hard to try before giving up on one message.
 
-    # Telegram counts over sliding windows: a full bucket of 30 followed at once by the next
-    # second's 30 is 60 in one second and draws 429s. One message per 1/30 s (and one per 3 s
-    # per group) keeps every window within the limit; the bench measured zero 429s this way.
-    bot_rate: float = 1
-    bot_period: float = 1 / 30
-    private_rate: float = 1
+    A message holds its place in a window from before its request leaves until `period` after
+    the answer came back (see `SlotLimiter`), so the limits hold at the Bot API however long a
+    request was on its way."""
+
+    bot_rate: int = 30
+    bot_period: float = 1.0
+    private_rate: int = 1
     private_period: float = 1.0
-    group_rate: float = 1
+    # 20 a minute is Telegram's figure for groups; one per 3 s keeps within it without the
+    # burst of 20 that a minute-long window would allow at once.
+    group_rate: int = 1
     group_period: float = 3.0
+    # How long a request whose answer never came back (its process died) keeps its place.
+    # Longer than a send takes, short enough that a killed instance does not stall the others.
+    in_flight_hold: float = 15.0
     # 429s in a row before a message is given up (with DeliveryError, never silently).
     max_attempts: int = 5
     # A retry_after longer than this is not slept through here (it would hold the user's
     # conversation lock); the message fails with DeliveryError carrying retry_after instead, so
     # the outbox can reschedule it.
     max_retry_wait: float = 120.0
-    # Idle per-chat buckets beyond this many are forgotten, so memory does not grow per chat.
+    # Idle per-chat windows beyond this many are forgotten, so memory does not grow per chat.
     max_tracked_chats: int = 10_000
+
+    def of_chat(self, chat_id: str) -> tuple[int, float]:
+        """(rate, period) of one chat."""
+        if is_group_chat(chat_id):
+            return self.group_rate, self.group_period
+        return self.private_rate, self.private_period
 
 
 def is_group_chat(chat_id: str) -> bool:
@@ -62,10 +75,21 @@ def is_group_chat(chat_id: str) -> bool:
 
 class SlotLimiter(Protocol):
     """Where the limits are counted: this process (`MemoryLimiter`) or every instance of the
-    bot token (`bot.telegram.redis_limiter.RedisLimiter`)."""
+    bot token (`bot.telegram.redis_limiter.RedisLimiter`).
 
-    async def acquire(self, chat_id: str, cost: int) -> None:
-        """Wait until `cost` messages may go to `chat_id` within the chat's and the bot's limits."""
+    When a message reaches Telegram is unknowable from here: somewhere between the moment the
+    request was allowed and the moment its answer came back. Counting sends at the moment they
+    are allowed (a token bucket) lets requests delayed on their way, or held by a process that
+    was starved of CPU, bunch up at the Bot API (the fleet bench saw 33 in one second on 30/s).
+    So a message holds its place from before it leaves until `period` after its answer: any
+    two messages more than the window apart at the Bot API are then more than the window apart
+    here too, and no window there can hold more than the limit, whatever the delays.
+    """
+
+    def slot(self, chat_id: str, cost: int) -> AbstractAsyncContextManager[None]:
+        """Wait for room for `cost` messages to `chat_id` (the chat's window, then the bot's)
+        and hold it while the request runs (its body)."""
+        ...
 
     async def pause(self, chat_id: str, seconds: float) -> None:
         """Telegram answered 429 for this chat: nothing more goes to it for `seconds`."""
@@ -94,9 +118,9 @@ class OutboundThrottle:
         """
         attempts = 0
         while True:
-            await self.limiter.acquire(chat_id, cost)
             try:
-                return await request()
+                async with self.limiter.slot(chat_id, cost):
+                    return await request()
             except Exception as exc:
                 retry_after = self._retry_after_of(exc)
                 if retry_after is None:
@@ -124,14 +148,61 @@ class OutboundThrottle:
                 await self.limiter.pause(chat_id, retry_after)
 
 
+class SlidingWindow:
+    """At most `rate` messages in any `period` seconds for one key (the bot, or one chat), in
+    this process. A message is in flight from `take` to `give_back`, then counts for `period`
+    more. Waiters are served in turn (the lock is FIFO), so a busy chat cannot starve another.
+    """
+
+    def __init__(self, rate: int, period: float, clock: Callable[[], float]) -> None:
+        self.rate = rate
+        self.period = period
+        self._clock = clock
+        self.in_flight = 0
+        # When each answered message stops counting; appended in order, so sorted.
+        self._expiries: deque[float] = deque()
+        self._turn = asyncio.Lock()
+        self._answered = asyncio.Event()
+
+    def used(self) -> int:
+        now = self._clock()
+        while self._expiries and self._expiries[0] <= now:
+            self._expiries.popleft()
+        return self.in_flight + len(self._expiries)
+
+    @property
+    def idle(self) -> bool:
+        return self.used() == 0 and not self._turn.locked()
+
+    async def take(self, cost: int) -> None:
+        async with self._turn:
+            while True:
+                used = self.used()
+                # A request bigger than the window (an album to a group) goes alone.
+                if used == 0 or used + cost <= self.rate:
+                    self.in_flight += cost
+                    return
+                self._answered.clear()
+                if self._expiries:
+                    await asyncio.sleep(self._expiries[0] - self._clock())
+                else:  # everything counted is still in flight: wait for an answer
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._answered.wait(), self.period)
+
+    def give_back(self, cost: int) -> None:
+        self.in_flight -= cost
+        self._expiries.extend([self._clock() + self.period] * cost)
+        self._answered.set()
+
+
 class MemoryLimiter:
-    """Leaky buckets in this process (aiolimiter): right for one instance per bot token."""
+    """Sliding windows in this process: right for one instance per bot token."""
 
     def __init__(self, limits: RateLimits, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
         self._clock = clock
-        self._bot = AsyncLimiter(limits.bot_rate, limits.bot_period)
-        self._chats: OrderedDict[str, AsyncLimiter] = OrderedDict()
+        self._bot = SlidingWindow(limits.bot_rate, limits.bot_period, clock)
+        self._chats: OrderedDict[str, SlidingWindow] = OrderedDict()
         # After a 429 for a chat, every send to that chat waits, not only the one that got it.
         self._paused_until: dict[str, float] = {}
 
@@ -139,7 +210,8 @@ class MemoryLimiter:
         until = self._clock() + seconds
         self._paused_until[chat_id] = max(until, self._paused_until.get(chat_id, 0.0))
 
-    async def acquire(self, chat_id: str, cost: int) -> None:
+    @asynccontextmanager
+    async def slot(self, chat_id: str, cost: int) -> AsyncIterator[None]:
         paused = self._paused_until.get(chat_id)
         if paused is not None:
             delay = paused - self._clock()
@@ -147,32 +219,35 @@ class MemoryLimiter:
                 await asyncio.sleep(delay)
             else:
                 self._paused_until.pop(chat_id, None)
-        # The chat's own bucket first, so a chat waiting for its turn does not hold a slot of the
-        # bot-wide bucket that another chat could use.
-        # One unit at a time: aiolimiter refuses to acquire more than a bucket's size at once.
-        chat = self._chat_limiter(chat_id)
-        for _ in range(cost):
-            await chat.acquire()
-        for _ in range(cost):
-            await self._bot.acquire()
+        # The chat's window first, so a chat waiting for its turn does not hold a place in the
+        # bot-wide window that another chat could use.
+        chat = self._chat_window(chat_id)
+        await chat.take(cost)
+        try:
+            await self._bot.take(cost)
+        except BaseException:
+            chat.give_back(cost)
+            raise
+        try:
+            yield
+        finally:
+            chat.give_back(cost)
+            self._bot.give_back(cost)
 
-    def _chat_limiter(self, chat_id: str) -> AsyncLimiter:
-        limiter = self._chats.get(chat_id)
-        if limiter is not None:
+    def _chat_window(self, chat_id: str) -> SlidingWindow:
+        window = self._chats.get(chat_id)
+        if window is not None:
             self._chats.move_to_end(chat_id)
-            return limiter
-        if is_group_chat(chat_id):
-            limiter = AsyncLimiter(self.limits.group_rate, self.limits.group_period)
-        else:
-            limiter = AsyncLimiter(self.limits.private_rate, self.limits.private_period)
-        self._chats[chat_id] = limiter
+            return window
+        window = SlidingWindow(*self.limits.of_chat(chat_id), self._clock)
+        self._chats[chat_id] = window
         self._forget_idle_chats()
-        return limiter
+        return window
 
     def _forget_idle_chats(self) -> None:
         while len(self._chats) > self.limits.max_tracked_chats:
             oldest_id, oldest = next(iter(self._chats.items()))
-            # Only a drained bucket can be dropped without letting that chat burst again.
-            if not oldest.has_capacity(oldest.max_rate):
+            # Only a window nothing counts in can be dropped without letting that chat burst.
+            if not oldest.idle:
                 return
             del self._chats[oldest_id]

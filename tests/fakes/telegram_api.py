@@ -159,10 +159,15 @@ class FakeTelegramAPI:
         *,
         enforce_limits: bool = False,
         limits: FakeLimits | None = None,
+        latency: Callable[[], float] | None = None,
     ) -> None:
         self.token = token
         self.enforce_limits = enforce_limits
         self.limits = limits or FakeLimits()
+        # Seconds each request spends on its way here before it counts (a network between the
+        # bot and Telegram, drawn per request): requests allowed in order may then arrive
+        # bunched, which is what the flood limits judge.
+        self.latency = latency
         self.calls: list[ApiCall] = []
         self.messages: dict[tuple[str, int], dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
@@ -608,6 +613,8 @@ class FakeTelegramAPI:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         params = await self._params(request)
+        if self.latency is not None:
+            await asyncio.sleep(self.latency())
         call = ApiCall(method=method, params=params, at=time.monotonic())
         self.calls.append(call)
         handler = getattr(self, f"_m_{method.lower()}", None)
