@@ -43,13 +43,17 @@ CHATS = [str(2000 + n) for n in range(4)]
 PER_INSTANCE = 12
 
 
-@pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
+async def _reachable(client: Redis) -> Redis:
     try:
         await client.ping()
     except Exception as exc:  # pragma: no cover - depends on the machine
         pytest.skip(f"Redis unreachable at {REDIS_URL}: {exc}")
+    return client
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = await _reachable(Redis.from_url(REDIS_URL))
     yield client
     await client.aclose()
 
@@ -63,11 +67,8 @@ async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[SlotLimiter]:
     if request.param == "memory":
         yield MemoryLimiter(WINDOW)
         return
-    shared = RedisLimiter(Redis.from_url(REDIS_URL), f"{uuid.uuid4().int % 10**9}:W", WINDOW)
-    try:
-        await shared.check()
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"Redis unreachable at {REDIS_URL}: {exc}")
+    client = await _reachable(Redis.from_url(REDIS_URL))
+    shared = RedisLimiter(client, f"{uuid.uuid4().int % 10**9}:W", WINDOW)
     yield shared
     await shared.close()
 
