@@ -81,6 +81,8 @@ def _confidence(score: float, rival: float) -> float:
 def normalise(text: str) -> str:
     """Full-width to half-width, lower case, no control characters."""
     text = unicodedata.normalize("NFKC", text).lower()
+    if text.isprintable():  # nearly always: one C-level check instead of a loop per character
+        return text
     return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
@@ -217,7 +219,6 @@ class _Scores:
 @dataclass(slots=True)
 class _Analysis:
     terms: list[str] = field(default_factory=list)  # accepted terms, in text order, unique
-    found: set[str] = field(default_factory=set)  # every term seen, also inside longer ones
     norm: str = ""  # the normalised text
     tokens: list[str] = field(default_factory=list)  # the segmenter's words
 
@@ -277,6 +278,12 @@ class Router:
         self._combos_by_first: dict[str, list[tuple[tuple[str, ...], int, float]]] = {}
         for combo in self._combos:
             self._combos_by_first.setdefault(combo[0][0], []).append(combo)
+        # The same groups by the first part's first character, each with its place in the order
+        # above (hits are listed in that order): a message visits only the groups of the
+        # characters it has, not all two hundred.
+        self._combos_by_char: dict[str, list[tuple[int, str]]] = {}
+        for rank, first in enumerate(self._combos_by_first):
+            self._combos_by_char.setdefault(first[0], []).append((rank, first))
         long_by_prefix: dict[str, set[int]] = {}
         for term in vocab:
             if len(term) >= 3:
@@ -539,7 +546,6 @@ class Router:
                     if piece in vocab:
                         spans.append((i, i + length, length, piece))
         tokens = self._segmenter.cut(norm)
-        found: set[str] = set()
         n = len(tokens)
         pos = 0
         for i, tok in enumerate(tokens):
@@ -556,8 +562,6 @@ class Router:
                 pair = tok + tokens[i + 1]  # two characters jieba left single
                 if pair in vocab:
                     spans.append((start, start + 2, 2, pair))
-        for span in spans:
-            found.add(span[3])
         # A term inside a longer matched term does not count on its own ("噪音" in "装修噪音").
         spans.sort(key=lambda s: (-s[2], s[0]))
         accepted: list[tuple[int, int, int, str]] = []
@@ -575,18 +579,16 @@ class Router:
         accepted.sort(key=lambda s: s[0])
         terms: list[str] = []
         seen: set[str] = set()
-        negated: set[str] = set()
         for span in accepted:
             term = span[3]
             if term in seen:
                 continue
             # Light negation: "不是物业的问题", "并非噪音" do not count for the term.
             if norm[max(0, span[0] - 2) : span[0]] in _NEGATIONS and term not in self._places:
-                negated.add(term)
                 continue
             terms.append(term)
             seen.add(term)
-        return _Analysis(terms=terms, found=found - negated, norm=norm, tokens=tokens)
+        return _Analysis(terms=terms, norm=norm, tokens=tokens)
 
     def _score(self, analysis: _Analysis) -> _Scores:
         n = len(self._cats)
@@ -614,11 +616,12 @@ class Router:
         # "A+B" rules: the rule's category takes the pair; its parts are explained for the others.
         explained: dict[str, set[int]] = {}
         norm = analysis.norm
-        chars = set(norm)  # a set look-up spares most of the substring searches
-        for first, combos in self._combos_by_first.items():
-            if first[0] not in chars or first not in norm:
-                continue
-            for parts, ci, weight in combos:
+        by_char = self._combos_by_char
+        present = sorted(
+            entry for ch in by_char.keys() & set(norm) for entry in by_char[ch] if entry[1] in norm
+        )
+        for _, first in present:
+            for parts, ci, weight in self._combos_by_first[first]:
                 if all(part in norm for part in parts[1:]):
                     combo = "+".join(parts)
                     # A pair of context or generic words ("工作人员+态度") is still only context.

@@ -67,23 +67,29 @@ class LearnedRouter:
             out[i] = self._decision(x.row(row), evidences[row], probs[row])
         return out
 
-    def _subcategory(self, evidence: KeywordEvidence, label: str) -> str | None:
-        """The keyword category that fits the learned label best (None when no keyword does)."""
+    def _best_categories(self, evidence: KeywordEvidence) -> dict[str | None, str]:
+        """For each label the keywords point at, its best-scoring keyword category (the first
+        one on a tie): one pass over the scores for all of a decision's picks."""
         d = evidence.decision
-        if self.label_kind == "category" and label not in self._tops:
-            return label if label in self._top_of else None
-        best: tuple[float, str] | None = None
+        best: dict[str | None, tuple[float, str]] = {}
         for sub, score in evidence.scores.items():
             if self.label_kind == "unit":
-                fits = self.router.unit_for(sub, d.subdistrict) == label
+                label = self.router.unit_for(sub, d.subdistrict)
             else:
-                fits = self._top_of[sub] == label
-            if fits and (best is None or score > best[0]):
-                best = (score, sub)
-        return best[1] if best else None
+                label = self._top_of[sub]
+            held = best.get(label)
+            if held is None or score > held[0]:
+                best[label] = (score, sub)
+        return {label: sub for label, (_, sub) in best.items()}
 
-    def _pick(self, evidence: KeywordEvidence, label: str, probability: float) -> _Pick:
-        return _Pick(label, round(float(probability), 3), self._subcategory(evidence, label))
+    def _subcategory(self, best: dict[str | None, str], label: str) -> str | None:
+        """The keyword category that fits the learned label best (None when no keyword does)."""
+        if self.label_kind == "category" and label not in self._tops:
+            return label if label in self._top_of else None
+        return best.get(label)
+
+    def _pick(self, best: dict[str | None, str], label: str, probability: float) -> _Pick:
+        return _Pick(label, round(float(probability), 3), self._subcategory(best, label))
 
     def _unit_of(self, pick: _Pick, subdistrict: str | None) -> str | None:
         if self.label_kind == "unit":
@@ -98,7 +104,10 @@ class LearnedRouter:
         d = evidence.decision
         order = np.argsort(-probs)
         labels = self.model.labels
-        picks = [self._pick(evidence, labels[j], probs[j]) for j in order[: 1 + _ALTERNATIVES]]
+        best_categories = self._best_categories(evidence)
+        picks = [
+            self._pick(best_categories, labels[j], probs[j]) for j in order[: 1 + _ALTERNATIVES]
+        ]
         best = picks[0]
         unit = self._unit_of(best, d.subdistrict)
         unit_info = self._units.get(unit) if unit else None
