@@ -12,7 +12,8 @@ import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import chain, pairwise
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,7 @@ class KeywordEvidence:
     scores: dict[str, float]
     hits: dict[str, tuple[str, ...]]
     words: tuple[str, ...]
+    norm: str = ""  # the normalised text (a model's character n-grams need it too)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +218,18 @@ class _Scores:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Combo:
+    """An "A+B" keyword rule: all its parts must occur in the text."""
+
+    parts: tuple[str, ...]
+    rest: tuple[str, ...]  # the parts after the first
+    category: int
+    weight: float
+    combo: str  # as written, "A+B"
+    kind: str  # _MATTER, _CONTEXT or _GENERIC
+
+
 @dataclass(slots=True)
 class _Analysis:
     terms: list[str] = field(default_factory=list)  # accepted terms, in text order, unique
@@ -268,22 +282,56 @@ class Router:
         self._vocab = frozenset(vocab)
         self._generic = frozenset(normalise(t) for t in directory.generic_terms)
         self._context = frozenset(normalise(t) for t in directory.context_terms)
+        # Per term, everything _score does with it, worked out once: (category, weight, kind,
+        # whether it is a unit mention) for its keyword entries, then for the unit it names.
+        self._term_plan: dict[str, tuple[tuple[int, float, str, bool], ...]] = {}
+        for term in vocab:
+            kind = (
+                _GENERIC
+                if term in self._generic
+                else _CONTEXT
+                if term in self._context
+                else _MATTER
+            )
+            plan = [(ci, weight, kind, False) for ci, weight in self._term_index.get(term, ())]
+            named = self._unit_terms.get(term)
+            if named is not None:
+                plan.extend(
+                    (ci, _ALIAS_WEIGHT, _ALIAS, True) for ci in self._unit_cats.get(named, ())
+                )
+            if plan:
+                self._term_plan[term] = tuple(plan)
         self._sub_names = tuple(c.sub for c in cats)
         self._targets = tuple(c.target for c in cats)
         # How many categories list each term (for the specificity of the evidence).
         self._spread: dict[str, int] = {
             t: len({ci for ci, _ in v}) for t, v in self._term_index.items()
         }
-        # "A+B" keywords grouped by their first part, checked only when that part occurs.
-        self._combos_by_first: dict[str, list[tuple[tuple[str, ...], int, float]]] = {}
-        for combo in self._combos:
-            self._combos_by_first.setdefault(combo[0][0], []).append(combo)
-        # The same groups by the first part's first character, each with its place in the order
-        # above (hits are listed in that order): a message visits only the groups of the
-        # characters it has, not all two hundred.
-        self._combos_by_char: dict[str, list[tuple[int, str]]] = {}
-        for rank, first in enumerate(self._combos_by_first):
-            self._combos_by_char.setdefault(first[0], []).append((rank, first))
+        # "A+B" keywords grouped by their first part, checked only when that part occurs, each
+        # with what _score needs worked out once: the other parts, category, weight, the rule as
+        # written and what it says (a pair of context or generic words, "工作人员+态度", is still
+        # only context).
+        self._combos_by_first: dict[str, list[_Combo]] = {}
+        for parts, ci, weight in self._combos:
+            combo = "+".join(parts)
+            kind = (
+                _GENERIC
+                if combo in self._generic
+                else _CONTEXT
+                if all(p in self._generic or p in self._context for p in parts)
+                else _MATTER
+            )
+            rule = _Combo(parts, parts[1:], ci, weight, combo, kind)
+            self._combos_by_first.setdefault(parts[0], []).append(rule)
+        # The first parts by their first character, and each first part's place in the order
+        # above (hits are listed in that order): a message checks only the first parts that
+        # start with a character it has, in C-level passes (filter, map), not all two hundred.
+        self._first_rank = {first: rank for rank, first in enumerate(self._combos_by_first)}
+        by_char: dict[str, list[str]] = {}
+        for first in self._combos_by_first:
+            by_char.setdefault(first[0], []).append(first)
+        self._firsts_by_char = {ch: tuple(firsts) for ch, firsts in by_char.items()}
+        self._first_chars = tuple(by_char)
         long_by_prefix: dict[str, set[int]] = {}
         for term in vocab:
             if len(term) >= 3:
@@ -398,6 +446,7 @@ class Router:
             scores={c.sub: s for c, s in zip(self._cats, scored.scores, strict=True) if s > 0},
             hits={c.sub: tuple(h) for c, h in zip(self._cats, scored.hits, strict=True) if h},
             words=tuple(w for w in analysis.tokens if w.strip()),
+            norm=norm,
         )
 
     def words(self, text: str) -> list[str]:
@@ -535,7 +584,9 @@ class Router:
 
     def _analyse_normalised(self, norm: str) -> _Analysis:
         vocab = self._vocab
-        spans: list[tuple[int, int, int, str]] = []  # (start char, end char, length, term)
+        # (-length, start char, end char, term): a plain tuple sort puts longer spans first, then
+        # earlier ones (no key function to call per span).
+        spans: list[tuple[int, int, int, str]] = []
         # Terms of three or more characters are found wherever they occur, whatever jieba did.
         by_prefix = self._long_by_prefix
         for i in range(len(norm) - 2):
@@ -544,7 +595,7 @@ class Router:
                 for length in lengths:
                     piece = norm[i : i + length]
                     if piece in vocab:
-                        spans.append((i, i + length, length, piece))
+                        spans.append((-length, i, i + length, piece))
         tokens = self._segmenter.cut(norm)
         n = len(tokens)
         pos = 0
@@ -552,39 +603,39 @@ class Router:
             start = pos
             pos += len(tok)
             if tok in vocab:
-                spans.append((start, pos, len(tok), tok))
+                spans.append((start - pos, start, pos, tok))
             elif len(tok) > 2:
                 # jieba sometimes glues a particle to a keyword ("偷了", "被偷"): try without it.
                 for s0, piece in ((start, tok[:-1]), (start + 1, tok[1:])):
                     if piece in vocab:
-                        spans.append((s0, s0 + len(piece), len(piece), piece))
+                        spans.append((-len(piece), s0, s0 + len(piece), piece))
             elif len(tok) == 1 and i + 1 < n and len(tokens[i + 1]) == 1:
                 pair = tok + tokens[i + 1]  # two characters jieba left single
                 if pair in vocab:
-                    spans.append((start, start + 2, 2, pair))
+                    spans.append((-2, start, start + 2, pair))
         # A term inside a longer matched term does not count on its own ("噪音" in "装修噪音").
-        spans.sort(key=lambda s: (-s[2], s[0]))
+        spans.sort()
         accepted: list[tuple[int, int, int, str]] = []
         # reach[i]: the furthest end of an accepted span covering position i. Longer spans come
         # first, so a span lies inside an accepted one exactly when reach[start] >= its end;
         # linear in the text, where comparing with every accepted span was quadratic.
-        reach = [0] * (max((sp[1] for sp in spans), default=0) + 1)
+        reach = [0] * (max((sp[2] for sp in spans), default=0) + 1)
         for span in spans:
-            if reach[span[0]] >= span[1]:
+            _, start, end, _ = span
+            if reach[start] >= end:
                 continue
             accepted.append(span)
-            for i in range(span[0], span[1]):
-                if reach[i] < span[1]:
-                    reach[i] = span[1]
-        accepted.sort(key=lambda s: s[0])
+            for i in range(start, end):
+                if reach[i] < end:
+                    reach[i] = end
+        accepted.sort(key=itemgetter(1))  # text order (no two accepted spans share a start)
         terms: list[str] = []
         seen: set[str] = set()
-        for span in accepted:
-            term = span[3]
+        for _, start, _, term in accepted:
             if term in seen:
                 continue
             # Light negation: "不是物业的问题", "并非噪音" do not count for the term.
-            if norm[max(0, span[0] - 2) : span[0]] in _NEGATIONS and term not in self._places:
+            if norm[max(0, start - 2) : start] in _NEGATIONS and term not in self._places:
                 continue
             terms.append(term)
             seen.add(term)
@@ -595,48 +646,31 @@ class Router:
         # Per category: (term, weight, kind) for every hit, weighed once all hits are known.
         found: list[list[tuple[str, float, str]]] = [[] for _ in range(n)]
         hits: list[list[str]] = [[] for _ in range(n)]
-        generic_terms, context_terms = self._generic, self._context
+        plans = self._term_plan
         for term in analysis.terms:
-            kind = (
-                _GENERIC
-                if term in generic_terms
-                else _CONTEXT
-                if term in context_terms
-                else _MATTER
-            )
-            for ci, weight in self._term_index.get(term, ()):
+            for ci, weight, kind, alias in plans.get(term, ()):
                 found[ci].append((term, weight, kind))
-                hits[ci].append(term)
-            unit = self._unit_terms.get(term)
-            if unit is not None:
-                for ci in self._unit_cats.get(unit, ()):
-                    found[ci].append((term, _ALIAS_WEIGHT, _ALIAS))
-                    if term not in hits[ci]:
-                        hits[ci].append(term)
+                if not alias or term not in hits[ci]:
+                    hits[ci].append(term)
         # "A+B" rules: the rule's category takes the pair; its parts are explained for the others.
         explained: dict[str, set[int]] = {}
         norm = analysis.norm
-        by_char = self._combos_by_char
-        present = sorted(
-            entry for ch in by_char.keys() & set(norm) for entry in by_char[ch] if entry[1] in norm
+        firsts = self._firsts_by_char
+        # Which first characters occur: 180 one-character searches cost half of set(norm),
+        # which builds a string object per character of the text.
+        chars = filter(norm.__contains__, self._first_chars)
+        present = list(
+            filter(norm.__contains__, chain.from_iterable(map(firsts.__getitem__, chars)))
         )
-        for _, first in present:
-            for parts, ci, weight in self._combos_by_first[first]:
-                if all(part in norm for part in parts[1:]):
-                    combo = "+".join(parts)
-                    # A pair of context or generic words ("工作人员+态度") is still only context.
-                    kind = (
-                        _GENERIC
-                        if combo in generic_terms
-                        else _CONTEXT
-                        if all(p in generic_terms or p in context_terms for p in parts)
-                        else _MATTER
-                    )
-                    found[ci].append((combo, weight, kind))
-                    hits[ci].append(combo)
-                    if kind == _MATTER:
-                        for part in parts:
-                            explained.setdefault(part, set()).add(ci)
+        present.sort(key=self._first_rank.__getitem__)
+        for first in present:
+            for rule in self._combos_by_first[first]:
+                if all(map(norm.__contains__, rule.rest)):
+                    found[rule.category].append((rule.combo, rule.weight, rule.kind))
+                    hits[rule.category].append(rule.combo)
+                    if rule.kind == _MATTER:
+                        for part in rule.parts:
+                            explained.setdefault(part, set()).add(rule.category)
         # A matter is named when a word strong enough to decide alone occurs; "单位" or "证明"
         # (normal weight) only help, and do not silence the context.
         names_a_matter = any(

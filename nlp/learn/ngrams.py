@@ -217,8 +217,15 @@ class TextVectors:
 
     def transform(self, texts: Sequence[str], words: Sequence[Sequence[str]]) -> SparseRows:
         """One row per message: its character n-grams, then its word n-grams."""
-        n = len(texts)
-        chars = self.char.find_chars([normalise(t) for t in texts])
+        return self.transform_normalised([normalise(t) for t in texts], words)
+
+    def transform_normalised(
+        self, norms: Sequence[str], words: Sequence[Sequence[str]]
+    ) -> SparseRows:
+        """The same from texts already normalised (nlp.router.normalise), as the keyword
+        evidence has them."""
+        n = len(norms)
+        chars = self.char.find_chars(norms)
         tokens = self.word.find_words(words)
         rows = np.concatenate([chars.rows, tokens.rows])
         indices = np.concatenate([chars.columns, tokens.columns + len(self.char.names)])

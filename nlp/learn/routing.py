@@ -60,7 +60,9 @@ class LearnedRouter:
         if not live:
             return out
         evidences = [self.router.evidence(texts[i], place_hint=place_hint) for i in live]
-        x = self.model.features.transform([texts[i] for i in live], [e.words for e in evidences])
+        x = self.model.features.transform_normalised(
+            [e.norm for e in evidences], [e.words for e in evidences]
+        )
         keywords = keyword_matrix(self.router, evidences, self.model.labels, self.label_kind)
         probs = self.model.probabilities_of(x, keywords)
         for row, i in enumerate(live):
