@@ -445,7 +445,7 @@ class Router:
             decision=self._decide(norm, analysis, scored, place_hint),
             scores={c.sub: s for c, s in zip(self._cats, scored.scores, strict=True) if s > 0},
             hits={c.sub: tuple(h) for c, h in zip(self._cats, scored.hits, strict=True) if h},
-            words=tuple(w for w in analysis.tokens if w.strip()),
+            words=tuple(filter(str.strip, analysis.tokens)),  # no whitespace-only tokens
             norm=norm,
         )
 
