@@ -42,6 +42,12 @@ def write_arrays(fh: IO[bytes], model: StackedModel) -> None:
     fh.write(buffer.getvalue())
 
 
+def _as_strings(array: Any) -> list[str]:
+    if array.dtype.kind != "U" or array.ndim != 1:
+        raise ModelArraysError("a list of names is not one-dimensional text")
+    return [str(x) for x in array.tolist()]
+
+
 class ModelArraysError(ValueError):
     """The arrays do not make one model (wrong shapes, unknown classes)."""
 
@@ -50,10 +56,10 @@ def read_arrays(fh: IO[bytes]) -> StackedModel:
     """The model from the rest of the file; raises on anything damaged or inconsistent."""
     with np.load(io.BytesIO(fh.read()), allow_pickle=False) as archive:
         a = {name: archive[name] for name in archive.files}
-    labels = tuple(str(x) for x in a["labels"])
-    classes = tuple(str(x) for x in a["classes"])
-    char = NgramTable.build("char", (str(x) for x in a["char_names"]), a["char_idf"])
-    word = NgramTable.build("word", (str(x) for x in a["word_names"]), a["word_idf"])
+    labels = tuple(_as_strings(a["labels"]))
+    classes = tuple(_as_strings(a["classes"]))
+    char = NgramTable.build("char", _as_strings(a["char_names"]), a["char_idf"])
+    word = NgramTable.build("word", _as_strings(a["word_names"]), a["word_idf"])
     features = TextVectors(char, word)
     coef_t = np.ascontiguousarray(a["coef_t"], dtype=np.float32)
     intercept = np.asarray(a["intercept"], dtype=np.float64)
