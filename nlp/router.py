@@ -12,7 +12,7 @@ import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import chain, pairwise
+from itertools import chain, compress, pairwise
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -201,21 +201,29 @@ class _Scores:
         support of other categories of the same unit ("物业" backs "电梯"), and only then by name.
         `scored_only`: leave out the categories that scored nothing (most of them).
         """
+        scores, specificity, length = self.scores, self.specificity, self.length
+        live = list(compress(range(len(scores)), scores))  # the few that scored, in order
         support: dict[str, float] = {}
-        for i, score in enumerate(self.scores):
-            if score and targets[i] != TERRITORIAL:
-                support[targets[i]] = support.get(targets[i], 0.0) + score
-        indexes = range(len(self.scores))
-        return sorted(
-            [i for i in indexes if self.scores[i] > 0] if scored_only else indexes,
-            key=lambda i: (
-                -round(self.scores[i], 6),
-                -round(self.specificity[i], 6),
-                -self.length[i],
-                -round(support.get(targets[i], 0.0), 6),
-                names[i],
-            ),
+        for i in live:
+            if targets[i] != TERRITORIAL:
+                support[targets[i]] = support.get(targets[i], 0.0) + scores[i]
+        indexes = [i for i in live if scores[i] > 0] if scored_only else range(len(scores))
+        # Sort keys built in one comprehension (no key function call per category); the index
+        # last keeps equal keys in index order, as the stable sort by key did.
+        keyed = sorted(
+            [
+                (
+                    -round(scores[i], 6),
+                    -round(specificity[i], 6),
+                    -length[i],
+                    -round(support.get(targets[i], 0.0), 6),
+                    names[i],
+                    i,
+                )
+                for i in indexes
+            ]
         )
+        return [k[-1] for k in keyed]
 
 
 @dataclass(frozen=True, slots=True)
