@@ -10,7 +10,8 @@ n-grams with a few numpy operations instead of one Python dictionary look-up per
   1-, 2- and 3-grams never collide and all fit in an int64;
 * a word 2-gram is (column of its first word) × width + (column of its second word); its words
   are always 1-grams of the same vocabulary (min_df=1 keeps every word of the training texts);
-* known n-grams are found with `searchsorted` in the sorted numbers, counted with `unique`.
+* known n-grams are found in a hash table of the numbers (nlp/learn/hashindex.py), counted
+  with `unique`.
 
 Rows come out with their columns sorted, as scikit-learn's do, so the sums behind a margin and
 the order of the explanation's n-grams are the same in every process. It also spares routing
@@ -29,6 +30,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from nlp.learn.hashindex import HashIndex
 from nlp.router import normalise
 
 FloatArray = npt.NDArray[np.float64]
@@ -41,10 +43,10 @@ NgramKind = Literal["char", "word"]
 # token_pattern keeps everything between whitespace.
 _WHITE_SPACES = re.compile(r"\s\s+")
 _TOKEN = re.compile(r"\S+")
+_SPACE = re.compile(r"\s")
 # Bits per code point in a character n-gram's number (Unicode ends at 0x10FFFF < 2**21).
 _BITS = 21
 CHAR_MAX_N = 3  # 3 × 21 bits fit in an int64
-_NOTHING = np.zeros(0, dtype=np.int64)
 
 
 def _char_keys(names: tuple[str, ...]) -> IntArray:
@@ -61,6 +63,16 @@ def _char_keys(names: tuple[str, ...]) -> IntArray:
     if len(np.unique(keys)) != len(keys):
         raise ValueError("character n-grams repeat")
     return keys
+
+
+def _tokens(words: Sequence[str]) -> list[str]:
+    """What token_pattern \\S+ finds in the lower-cased words joined by spaces: the words
+    themselves when they are lower case, non-empty and free of whitespace, as the keyword
+    evidence's words are (no new string per word); else found as scikit-learn finds them."""
+    joined = "".join(words)
+    if "" not in words and _SPACE.search(joined) is None and joined.lower() == joined:
+        return list(words)
+    return _TOKEN.findall(" ".join(words).lower())
 
 
 def _codes(texts: Sequence[str]) -> IntArray:
@@ -91,8 +103,7 @@ class NgramTable:
     kind: NgramKind
     names: tuple[str, ...]
     idf: FloatArray
-    keys: IntArray = field(repr=False)
-    key_columns: IntArray = field(repr=False)
+    index: HashIndex = field(repr=False)  # n-gram number → column
     # Word tables: each word (1-gram) → its column, looked up per token.
     words: dict[str, int] = field(repr=False)
 
@@ -114,12 +125,10 @@ class NgramTable:
                     raise ValueError(f"word 2-gram {n!r} is not made of two known words")
                 numbers[i] = words[first] * width + words[second]
         columns = np.flatnonzero(numbers >= 0)  # the n-grams looked up as numbers
-        columns = columns[np.argsort(numbers[columns], kind="stable")]
-        keys = numbers[columns]
         idf_array = np.asarray(idf, dtype=np.float64)
         if idf_array.shape != (len(names),):
             raise ValueError("one idf per n-gram is needed")
-        return cls(kind, names, idf_array, keys, columns, words)
+        return cls(kind, names, idf_array, HashIndex.build(numbers[columns], columns), words)
 
     @classmethod
     def from_vectorizer(cls, kind: NgramKind, vectorizer: Any) -> NgramTable:
@@ -129,12 +138,9 @@ class NgramTable:
 
     def _look_up(self, rows: IntArray, keys: IntArray) -> tuple[IntArray, IntArray]:
         """Rows and columns of the keys that are known n-grams."""
-        if len(self.keys) == 0 or len(keys) == 0:
-            return _NOTHING, _NOTHING
-        at = np.searchsorted(self.keys, keys)
-        np.minimum(at, len(self.keys) - 1, out=at)
-        hit = self.keys[at] == keys
-        return rows[hit], self.key_columns[at[hit]]
+        columns = self.index.get(keys)
+        hit = columns >= 0
+        return rows[hit], columns[hit]
 
     def find_chars(self, texts: Sequence[str]) -> Found:
         """Character 1-, 2- and 3-grams of each normalised text (scikit-learn's analyzer="char"
@@ -155,7 +161,7 @@ class NgramTable:
     def find_words(self, words: Sequence[Sequence[str]]) -> Found:
         """Word 1- and 2-grams of each message's words (scikit-learn's analyzer="word" with
         token_pattern \\S+ on the words joined by spaces)."""
-        tokens = [_TOKEN.findall(" ".join(w).lower()) for w in words]
+        tokens = [_tokens(w) for w in words]
         flat = list(chain.from_iterable(tokens))
         rows = np.repeat(np.arange(len(tokens), dtype=np.int64), [len(t) for t in tokens])
         # One C-level pass of dictionary look-ups; -1 for words the model never saw.
