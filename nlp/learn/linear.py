@@ -53,11 +53,3 @@ class LinearScores:
             # message, where a whole-batch gather would build an (n-grams × classes) temporary.
             np.dot(data[start:end], coef_t[indices[start:end]], out=out[r])
         return out + self.intercept
-
-    def column(self, label: str) -> Float32Array | None:
-        """Every feature's weight for `label` (None when the SVM never saw it)."""
-        try:
-            position = self.classes.index(label)
-        except ValueError:
-            return None
-        return self.coef_t[:, position]
