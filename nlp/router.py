@@ -12,7 +12,8 @@ import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import chain, compress, pairwise
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,8 @@ def _confidence(score: float, rival: float) -> float:
 def normalise(text: str) -> str:
     """Full-width to half-width, lower case, no control characters."""
     text = unicodedata.normalize("NFKC", text).lower()
+    if text.isprintable():  # nearly always: one C-level check instead of a loop per character
+        return text
     return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
@@ -153,6 +156,7 @@ class KeywordEvidence:
     scores: dict[str, float]
     hits: dict[str, tuple[str, ...]]
     words: tuple[str, ...]
+    norm: str = ""  # the normalised text (a model's character n-grams need it too)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,27 +201,46 @@ class _Scores:
         support of other categories of the same unit ("物业" backs "电梯"), and only then by name.
         `scored_only`: leave out the categories that scored nothing (most of them).
         """
+        scores, specificity, length = self.scores, self.specificity, self.length
+        live = list(compress(range(len(scores)), scores))  # the few that scored, in order
         support: dict[str, float] = {}
-        for i, score in enumerate(self.scores):
-            if score and targets[i] != TERRITORIAL:
-                support[targets[i]] = support.get(targets[i], 0.0) + score
-        indexes = range(len(self.scores))
-        return sorted(
-            [i for i in indexes if self.scores[i] > 0] if scored_only else indexes,
-            key=lambda i: (
-                -round(self.scores[i], 6),
-                -round(self.specificity[i], 6),
-                -self.length[i],
-                -round(support.get(targets[i], 0.0), 6),
-                names[i],
-            ),
+        for i in live:
+            if targets[i] != TERRITORIAL:
+                support[targets[i]] = support.get(targets[i], 0.0) + scores[i]
+        indexes = [i for i in live if scores[i] > 0] if scored_only else range(len(scores))
+        # Sort keys built in one comprehension (no key function call per category); the index
+        # last keeps equal keys in index order, as the stable sort by key did.
+        keyed = sorted(
+            [
+                (
+                    -round(scores[i], 6),
+                    -round(specificity[i], 6),
+                    -length[i],
+                    -round(support.get(targets[i], 0.0), 6),
+                    names[i],
+                    i,
+                )
+                for i in indexes
+            ]
         )
+        return [k[-1] for k in keyed]
+
+
+@dataclass(frozen=True, slots=True)
+class _Combo:
+    """An "A+B" keyword rule: all its parts must occur in the text."""
+
+    parts: tuple[str, ...]
+    rest: tuple[str, ...]  # the parts after the first
+    category: int
+    weight: float
+    combo: str  # as written, "A+B"
+    kind: str  # _MATTER, _CONTEXT or _GENERIC
 
 
 @dataclass(slots=True)
 class _Analysis:
     terms: list[str] = field(default_factory=list)  # accepted terms, in text order, unique
-    found: set[str] = field(default_factory=set)  # every term seen, also inside longer ones
     norm: str = ""  # the normalised text
     tokens: list[str] = field(default_factory=list)  # the segmenter's words
 
@@ -267,16 +290,56 @@ class Router:
         self._vocab = frozenset(vocab)
         self._generic = frozenset(normalise(t) for t in directory.generic_terms)
         self._context = frozenset(normalise(t) for t in directory.context_terms)
+        # Per term, everything _score does with it, worked out once: (category, weight, kind,
+        # whether it is a unit mention) for its keyword entries, then for the unit it names.
+        self._term_plan: dict[str, tuple[tuple[int, float, str, bool], ...]] = {}
+        for term in vocab:
+            kind = (
+                _GENERIC
+                if term in self._generic
+                else _CONTEXT
+                if term in self._context
+                else _MATTER
+            )
+            plan = [(ci, weight, kind, False) for ci, weight in self._term_index.get(term, ())]
+            named = self._unit_terms.get(term)
+            if named is not None:
+                plan.extend(
+                    (ci, _ALIAS_WEIGHT, _ALIAS, True) for ci in self._unit_cats.get(named, ())
+                )
+            if plan:
+                self._term_plan[term] = tuple(plan)
         self._sub_names = tuple(c.sub for c in cats)
         self._targets = tuple(c.target for c in cats)
         # How many categories list each term (for the specificity of the evidence).
         self._spread: dict[str, int] = {
             t: len({ci for ci, _ in v}) for t, v in self._term_index.items()
         }
-        # "A+B" keywords grouped by their first part, checked only when that part occurs.
-        self._combos_by_first: dict[str, list[tuple[tuple[str, ...], int, float]]] = {}
-        for combo in self._combos:
-            self._combos_by_first.setdefault(combo[0][0], []).append(combo)
+        # "A+B" keywords grouped by their first part, checked only when that part occurs, each
+        # with what _score needs worked out once: the other parts, category, weight, the rule as
+        # written and what it says (a pair of context or generic words, "工作人员+态度", is still
+        # only context).
+        self._combos_by_first: dict[str, list[_Combo]] = {}
+        for parts, ci, weight in self._combos:
+            combo = "+".join(parts)
+            kind = (
+                _GENERIC
+                if combo in self._generic
+                else _CONTEXT
+                if all(p in self._generic or p in self._context for p in parts)
+                else _MATTER
+            )
+            rule = _Combo(parts, parts[1:], ci, weight, combo, kind)
+            self._combos_by_first.setdefault(parts[0], []).append(rule)
+        # The first parts by their first character, and each first part's place in the order
+        # above (hits are listed in that order): a message checks only the first parts that
+        # start with a character it has, in C-level passes (filter, map), not all two hundred.
+        self._first_rank = {first: rank for rank, first in enumerate(self._combos_by_first)}
+        by_char: dict[str, list[str]] = {}
+        for first in self._combos_by_first:
+            by_char.setdefault(first[0], []).append(first)
+        self._firsts_by_char = {ch: tuple(firsts) for ch, firsts in by_char.items()}
+        self._first_chars = tuple(by_char)
         long_by_prefix: dict[str, set[int]] = {}
         for term in vocab:
             if len(term) >= 3:
@@ -390,7 +453,8 @@ class Router:
             decision=self._decide(norm, analysis, scored, place_hint),
             scores={c.sub: s for c, s in zip(self._cats, scored.scores, strict=True) if s > 0},
             hits={c.sub: tuple(h) for c, h in zip(self._cats, scored.hits, strict=True) if h},
-            words=tuple(w for w in analysis.tokens if w.strip()),
+            words=tuple(filter(str.strip, analysis.tokens)),  # no whitespace-only tokens
+            norm=norm,
         )
 
     def words(self, text: str) -> list[str]:
@@ -528,7 +592,9 @@ class Router:
 
     def _analyse_normalised(self, norm: str) -> _Analysis:
         vocab = self._vocab
-        spans: list[tuple[int, int, int, str]] = []  # (start char, end char, length, term)
+        # (-length, start char, end char, term): a plain tuple sort puts longer spans first, then
+        # earlier ones (no key function to call per span).
+        spans: list[tuple[int, int, int, str]] = []
         # Terms of three or more characters are found wherever they occur, whatever jieba did.
         by_prefix = self._long_by_prefix
         for i in range(len(norm) - 2):
@@ -537,103 +603,82 @@ class Router:
                 for length in lengths:
                     piece = norm[i : i + length]
                     if piece in vocab:
-                        spans.append((i, i + length, length, piece))
+                        spans.append((-length, i, i + length, piece))
         tokens = self._segmenter.cut(norm)
-        found: set[str] = set()
         n = len(tokens)
         pos = 0
         for i, tok in enumerate(tokens):
             start = pos
             pos += len(tok)
             if tok in vocab:
-                spans.append((start, pos, len(tok), tok))
+                spans.append((start - pos, start, pos, tok))
             elif len(tok) > 2:
                 # jieba sometimes glues a particle to a keyword ("偷了", "被偷"): try without it.
                 for s0, piece in ((start, tok[:-1]), (start + 1, tok[1:])):
                     if piece in vocab:
-                        spans.append((s0, s0 + len(piece), len(piece), piece))
+                        spans.append((-len(piece), s0, s0 + len(piece), piece))
             elif len(tok) == 1 and i + 1 < n and len(tokens[i + 1]) == 1:
                 pair = tok + tokens[i + 1]  # two characters jieba left single
                 if pair in vocab:
-                    spans.append((start, start + 2, 2, pair))
-        for span in spans:
-            found.add(span[3])
+                    spans.append((-2, start, start + 2, pair))
         # A term inside a longer matched term does not count on its own ("噪音" in "装修噪音").
-        spans.sort(key=lambda s: (-s[2], s[0]))
+        spans.sort()
         accepted: list[tuple[int, int, int, str]] = []
         # reach[i]: the furthest end of an accepted span covering position i. Longer spans come
         # first, so a span lies inside an accepted one exactly when reach[start] >= its end;
         # linear in the text, where comparing with every accepted span was quadratic.
-        reach = [0] * (max((sp[1] for sp in spans), default=0) + 1)
+        reach = [0] * (max((sp[2] for sp in spans), default=0) + 1)
         for span in spans:
-            if reach[span[0]] >= span[1]:
+            _, start, end, _ = span
+            if reach[start] >= end:
                 continue
             accepted.append(span)
-            for i in range(span[0], span[1]):
-                if reach[i] < span[1]:
-                    reach[i] = span[1]
-        accepted.sort(key=lambda s: s[0])
+            for i in range(start, end):
+                if reach[i] < end:
+                    reach[i] = end
+        accepted.sort(key=itemgetter(1))  # text order (no two accepted spans share a start)
         terms: list[str] = []
         seen: set[str] = set()
-        negated: set[str] = set()
-        for span in accepted:
-            term = span[3]
+        for _, start, _, term in accepted:
             if term in seen:
                 continue
             # Light negation: "不是物业的问题", "并非噪音" do not count for the term.
-            if norm[max(0, span[0] - 2) : span[0]] in _NEGATIONS and term not in self._places:
-                negated.add(term)
+            if norm[max(0, start - 2) : start] in _NEGATIONS and term not in self._places:
                 continue
             terms.append(term)
             seen.add(term)
-        return _Analysis(terms=terms, found=found - negated, norm=norm, tokens=tokens)
+        return _Analysis(terms=terms, norm=norm, tokens=tokens)
 
     def _score(self, analysis: _Analysis) -> _Scores:
         n = len(self._cats)
         # Per category: (term, weight, kind) for every hit, weighed once all hits are known.
         found: list[list[tuple[str, float, str]]] = [[] for _ in range(n)]
         hits: list[list[str]] = [[] for _ in range(n)]
-        generic_terms, context_terms = self._generic, self._context
+        plans = self._term_plan
         for term in analysis.terms:
-            kind = (
-                _GENERIC
-                if term in generic_terms
-                else _CONTEXT
-                if term in context_terms
-                else _MATTER
-            )
-            for ci, weight in self._term_index.get(term, ()):
+            for ci, weight, kind, alias in plans.get(term, ()):
                 found[ci].append((term, weight, kind))
-                hits[ci].append(term)
-            unit = self._unit_terms.get(term)
-            if unit is not None:
-                for ci in self._unit_cats.get(unit, ()):
-                    found[ci].append((term, _ALIAS_WEIGHT, _ALIAS))
-                    if term not in hits[ci]:
-                        hits[ci].append(term)
+                if not alias or term not in hits[ci]:
+                    hits[ci].append(term)
         # "A+B" rules: the rule's category takes the pair; its parts are explained for the others.
         explained: dict[str, set[int]] = {}
         norm = analysis.norm
-        chars = set(norm)  # a set look-up spares most of the substring searches
-        for first, combos in self._combos_by_first.items():
-            if first[0] not in chars or first not in norm:
-                continue
-            for parts, ci, weight in combos:
-                if all(part in norm for part in parts[1:]):
-                    combo = "+".join(parts)
-                    # A pair of context or generic words ("工作人员+态度") is still only context.
-                    kind = (
-                        _GENERIC
-                        if combo in generic_terms
-                        else _CONTEXT
-                        if all(p in generic_terms or p in context_terms for p in parts)
-                        else _MATTER
-                    )
-                    found[ci].append((combo, weight, kind))
-                    hits[ci].append(combo)
-                    if kind == _MATTER:
-                        for part in parts:
-                            explained.setdefault(part, set()).add(ci)
+        firsts = self._firsts_by_char
+        # Which first characters occur: 180 one-character searches cost half of set(norm),
+        # which builds a string object per character of the text.
+        chars = filter(norm.__contains__, self._first_chars)
+        present = list(
+            filter(norm.__contains__, chain.from_iterable(map(firsts.__getitem__, chars)))
+        )
+        present.sort(key=self._first_rank.__getitem__)
+        for first in present:
+            for rule in self._combos_by_first[first]:
+                if all(map(norm.__contains__, rule.rest)):
+                    found[rule.category].append((rule.combo, rule.weight, rule.kind))
+                    hits[rule.category].append(rule.combo)
+                    if rule.kind == _MATTER:
+                        for part in rule.parts:
+                            explained.setdefault(part, set()).add(rule.category)
         # A matter is named when a word strong enough to decide alone occurs; "单位" or "证明"
         # (normal weight) only help, and do not silence the context.
         names_a_matter = any(

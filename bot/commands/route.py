@@ -55,6 +55,10 @@ def _load(args: argparse.Namespace) -> tuple[RouteMany, CentreCatalogue | None, 
     if model_path is None:
         # Keywords only: scikit-learn is never imported on this path (start-up ≤ 1 s).
         return (lambda texts, hint: [router.route(t, place_hint=hint) for t in texts]), centre, None
+    # One core, as the target says: the model's products (one message × 53 labels) are
+    # far too small for OpenBLAS's thread pool, whose start-up alone costs 0.1 s of CPU on a
+    # second core. Set before numpy is first imported (the keyword path never imports it).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from nlp.learn.modelfile import load_model
     from nlp.learn.routing import LearnedRouter
 

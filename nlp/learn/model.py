@@ -1,5 +1,8 @@
 """The learned classifier: character and word n-gram TF-IDF, a linear SVM, and the softmax
-meta-learner that stacks its margins with the keyword router's evidence."""
+meta-learner that stacks its margins with the keyword router's evidence.
+
+scikit-learn fits; what is kept (StackedModel) is plain arrays, so routing with a model imports
+numpy only (see nlp/learn/ngrams.py and linear.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from nlp.learn.evidence import KeywordMatrix
+from nlp.learn.linear import LinearScores
+from nlp.learn.ngrams import Float32Array, IntArray, NgramTable, SparseRows, TextVectors
 from nlp.learn.softmax import fit_weights, softmax_rows
 from nlp.router import normalise
 
@@ -32,7 +37,8 @@ def _tfidf(**options: Any) -> Any:
 
 @dataclass(slots=True)
 class TextFeatures:
-    """Character 1–3-grams of the normalised text and word 1–2-grams of the jieba words."""
+    """Character 1–3-grams of the normalised text and word 1–2-grams of the jieba words, as
+    scikit-learn fits them (training and the plain baseline; routing uses `vectors()`)."""
 
     char: Any = field(default_factory=lambda: _tfidf(analyzer="char", ngram_range=(1, 3)))
     # Words arrive joined by spaces; a token is anything between spaces (keeps 1-character words).
@@ -58,8 +64,12 @@ class TextFeatures:
         joined = self.word.transform([" ".join(w) for w in words])
         return hstack([chars, joined], format="csr")
 
-    def names(self) -> list[str]:
-        return [*self.char.get_feature_names_out(), *self.word.get_feature_names_out()]
+    def vectors(self) -> TextVectors:
+        """What routing needs of the fitted vectorizers (vocabularies and idf)."""
+        return TextVectors(
+            NgramTable.from_vectorizer("char", self.char),
+            NgramTable.from_vectorizer("word", self.word),
+        )
 
 
 def _svm() -> Any:
@@ -68,21 +78,28 @@ def _svm() -> Any:
     return LinearSVC(C=0.5, class_weight=None, dual="auto")
 
 
-def _margins(svm: Any, x: Any, labels: Sequence[str]) -> tuple[FloatArray, FloatArray]:
-    """The SVM's margin for every label (unseen labels get a fixed low margin) and a mask of the
-    labels it saw."""
+def _margins(
+    classes: Sequence[str], raw: FloatArray, labels: Sequence[str]
+) -> tuple[FloatArray, FloatArray]:
+    """Margins per class (`raw`, one column per class) spread over every label (unseen labels get
+    a fixed low margin), and a mask of the labels the SVM saw."""
     index = {label: i for i, label in enumerate(labels)}
-    margins = np.full((x.shape[0], len(labels)), _UNSEEN_MARGIN)
-    seen = np.zeros((x.shape[0], len(labels)))
-    classes = list(svm.classes_)
-    raw = svm.decision_function(x)
-    if len(classes) == 2:  # sklearn gives one column for two classes: margin of the second
-        raw = np.column_stack([-raw, raw])
+    margins = np.full((raw.shape[0], len(labels)), _UNSEEN_MARGIN)
+    seen = np.zeros((raw.shape[0], len(labels)))
     for j, label in enumerate(classes):
         column = index[label]
         margins[:, column] = raw[:, j]
         seen[:, column] = 1.0
     return margins, seen
+
+
+def _sklearn_margins(svm: Any, x: Any) -> FloatArray:
+    """decision_function with one column per class (sklearn gives one for two classes: the
+    second class's margin)."""
+    raw = np.asarray(svm.decision_function(x), dtype=np.float64)
+    if len(svm.classes_) == 2:
+        raw = np.column_stack([-raw, raw])
+    return raw.reshape(x.shape[0], -1)
 
 
 def _stack(margins: FloatArray, seen: FloatArray, keywords: KeywordMatrix) -> FloatArray:
@@ -116,14 +133,22 @@ def _fit_svm(x: Any, y: Sequence[str]) -> Any:
 @dataclass(slots=True)
 class StackedModel:
     """TF-IDF + linear SVM margins, stacked with keyword evidence through a softmax over
-    `labels` (every label of the kind the directory knows, seen in training or not)."""
+    `labels` (every label of the kind the directory knows, seen in training or not).
+
+    Fitted with scikit-learn, held as plain arrays (`TextVectors`, `LinearScores`): routing and
+    the model file need neither scikit-learn nor pickle.
+    """
 
     labels: tuple[str, ...]
-    features: TextFeatures
-    svm: Any
+    features: TextVectors
+    svm: LinearScores
     weights: FloatArray
     # Feature names, built on first use by top_features (not needed to route).
     names: list[str] | None = None
+    _positions: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._positions = {c: i for i, c in enumerate(self.svm.classes)}
 
     @classmethod
     def fit(
@@ -137,8 +162,8 @@ class StackedModel:
         """Fit the text model on all rows and the meta-learner on out-of-fold margins."""
         from sklearn.model_selection import KFold
 
-        features = TextFeatures()
-        x = features.fit_transform(texts, words)
+        fitted = TextFeatures()
+        x = fitted.fit_transform(texts, words)
         n = len(texts)
         margins = np.full((n, len(labels)), _UNSEEN_MARGIN)
         seen = np.zeros((n, len(labels)))
@@ -146,11 +171,16 @@ class StackedModel:
         if folds >= 2:
             for train, test in KFold(folds, shuffle=True, random_state=_SEED).split(x):
                 svm = _fit_svm(x[train], [gold[i] for i in train])
-                margins[test], seen[test] = _margins(svm, x[test], labels)
+                raw = _sklearn_margins(svm, x[test])
+                margins[test], seen[test] = _margins(svm.classes_, raw, labels)
         index = {label: i for i, label in enumerate(labels)}
         target = np.array([index[g] for g in gold], dtype=np.int64)
         weights = fit_weights(_stack(margins, seen, keywords), target)
-        return cls(tuple(labels), features, _fit_svm(x, gold), weights)
+        features = fitted.vectors()
+        return cls(
+            tuple(labels), features, LinearScores.from_svm(_fit_svm(x, gold), features.width),
+            weights,
+        )  # fmt: skip
 
     def probabilities(
         self, texts: Sequence[str], words: Sequence[Sequence[str]], keywords: KeywordMatrix
@@ -158,29 +188,19 @@ class StackedModel:
         """(messages, labels) probabilities; each row sums to 1."""
         return self.probabilities_of(self.features.transform(texts, words), keywords)
 
-    def probabilities_of(self, x: Any, keywords: KeywordMatrix) -> FloatArray:
+    def probabilities_of(self, x: SparseRows, keywords: KeywordMatrix) -> FloatArray:
         """The same from already computed TF-IDF rows (`features.transform`)."""
-        margins, seen = _margins(self.svm, x, self.labels)
+        margins, seen = _margins(self.svm.classes, self.svm.margins(x), self.labels)
         return softmax_rows(_stack(margins, seen, keywords) @ self.weights)
 
-    def top_features(self, row: Any, label: str, n: int = 3) -> list[str]:
-        """The n-grams of one TF-IDF row (a CSR row, or its (indices, data) arrays) that pushed
-        it most towards `label`: the row's non-zeros times the label's coefficients."""
-        if not hasattr(self.svm, "coef_"):
+    def top_features(self, row: tuple[IntArray, Float32Array], label: str, n: int = 3) -> list[str]:
+        """The n-grams of one TF-IDF row (its (indices, data) arrays) that pushed it most towards
+        `label`: the row's non-zeros times the label's coefficients."""
+        position = self._positions.get(label)
+        indices, data = row
+        if position is None or len(indices) == 0:
             return []
-        classes = self.svm.classes_
-        found = np.flatnonzero(classes == label)  # on the array: no list of labels per message
-        if len(found) == 0:
-            return []
-        position = int(found[0])
-        coef = self.svm.coef_[0] if len(classes) == 2 else self.svm.coef_[position]
-        if len(classes) == 2 and position == 0:
-            coef = -coef
-        # Straight on the arrays: scipy's row.multiply(coef) costs ~0.3 ms a message.
-        indices, data = row if isinstance(row, tuple) else (row.indices, row.data)
-        if len(indices) == 0:
-            return []
-        contributions = data * coef[indices]
+        contributions = data * self.svm.coef_t[indices, position]
         order = np.argsort(-contributions)[:n]
         if self.names is None:
             self.names = self.features.names()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from nlp.learn.evidence import FloatMatrix, keyword_matrix
 from nlp.learn.labels import LabelKind
 from nlp.learn.model import StackedModel
+from nlp.learn.ngrams import Float32Array, IntArray
 from nlp.router import EMPTY_DECISION, Alternative, KeywordEvidence, RouteDecision, Router
 
 _ALTERNATIVES = 3
@@ -53,40 +53,45 @@ class LearnedRouter:
     def route_many(
         self, texts: Sequence[str], *, place_hint: str | None = None
     ) -> list[RouteDecision]:
-        """Decisions for many messages; the TF-IDF work is done once for the whole batch."""
+        """Decisions for many messages; the margins and probabilities are computed once for the
+        whole batch (numpy's per-call cost is then paid per batch, not per message)."""
         live = [i for i, t in enumerate(texts) if t and t.strip()]
         out = [EMPTY_DECISION] * len(texts)
         if not live:
             return out
         evidences = [self.router.evidence(texts[i], place_hint=place_hint) for i in live]
-        x = self.model.features.transform([texts[i] for i in live], [e.words for e in evidences])
+        x = self.model.features.transform_normalised(
+            [e.norm for e in evidences], [e.words for e in evidences]
+        )
         keywords = keyword_matrix(self.router, evidences, self.model.labels, self.label_kind)
         probs = self.model.probabilities_of(x, keywords)
-        # Each row's non-zeros straight from the CSR arrays (x[row] costs ~0.1 ms a message).
-        x = x.tocsr()
-        indptr, indices, data = x.indptr, x.indices, x.data
         for row, i in enumerate(live):
-            span = slice(indptr[row], indptr[row + 1])
-            out[i] = self._decision((indices[span], data[span]), evidences[row], probs[row])
+            out[i] = self._decision(x.row(row), evidences[row], probs[row])
         return out
 
-    def _subcategory(self, evidence: KeywordEvidence, label: str) -> str | None:
-        """The keyword category that fits the learned label best (None when no keyword does)."""
+    def _best_categories(self, evidence: KeywordEvidence) -> dict[str | None, str]:
+        """For each label the keywords point at, its best-scoring keyword category (the first
+        one on a tie): one pass over the scores for all of a decision's picks."""
         d = evidence.decision
-        if self.label_kind == "category" and label not in self._tops:
-            return label if label in self._top_of else None
-        best: tuple[float, str] | None = None
+        best: dict[str | None, tuple[float, str]] = {}
         for sub, score in evidence.scores.items():
             if self.label_kind == "unit":
-                fits = self.router.unit_for(sub, d.subdistrict) == label
+                label = self.router.unit_for(sub, d.subdistrict)
             else:
-                fits = self._top_of[sub] == label
-            if fits and (best is None or score > best[0]):
-                best = (score, sub)
-        return best[1] if best else None
+                label = self._top_of[sub]
+            held = best.get(label)
+            if held is None or score > held[0]:
+                best[label] = (score, sub)
+        return {label: sub for label, (_, sub) in best.items()}
 
-    def _pick(self, evidence: KeywordEvidence, label: str, probability: float) -> _Pick:
-        return _Pick(label, round(float(probability), 3), self._subcategory(evidence, label))
+    def _subcategory(self, best: dict[str | None, str], label: str) -> str | None:
+        """The keyword category that fits the learned label best (None when no keyword does)."""
+        if self.label_kind == "category" and label not in self._tops:
+            return label if label in self._top_of else None
+        return best.get(label)
+
+    def _pick(self, best: dict[str | None, str], label: str, probability: float) -> _Pick:
+        return _Pick(label, round(float(probability), 3), self._subcategory(best, label))
 
     def _unit_of(self, pick: _Pick, subdistrict: str | None) -> str | None:
         if self.label_kind == "unit":
@@ -95,11 +100,16 @@ class LearnedRouter:
             return None
         return self.router.unit_for(pick.subcategory, subdistrict)
 
-    def _decision(self, row: Any, evidence: KeywordEvidence, probs: FloatMatrix) -> RouteDecision:
+    def _decision(
+        self, row: tuple[IntArray, Float32Array], evidence: KeywordEvidence, probs: FloatMatrix
+    ) -> RouteDecision:
         d = evidence.decision
         order = np.argsort(-probs)
         labels = self.model.labels
-        picks = [self._pick(evidence, labels[j], probs[j]) for j in order[: 1 + _ALTERNATIVES]]
+        best_categories = self._best_categories(evidence)
+        picks = [
+            self._pick(best_categories, labels[j], probs[j]) for j in order[: 1 + _ALTERNATIVES]
+        ]
         best = picks[0]
         unit = self._unit_of(best, d.subdistrict)
         unit_info = self._units.get(unit) if unit else None
