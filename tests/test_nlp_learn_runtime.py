@@ -16,13 +16,15 @@ import numpy as np
 import pytest
 
 from nlp.learn.linear import LinearScores
-from nlp.learn.model import TextFeatures, _fit_svm, _sklearn_margins
-from nlp.learn.modelfile import MAGIC, ModelFileError, load_model, save_model
+from nlp.learn.model import StackedModel, TextFeatures, _fit_svm, _sklearn_margins
+from nlp.learn.modelfile import MAGIC, ModelFileError, ModelMeta, load_model, save_model
 from nlp.learn.routing import LearnedRouter
 from nlp.learn.table import LabelledRows
 from nlp.learn.training import train
 from nlp.router import Router
 from tests.learn_support import labelled_rows
+
+TrainedModel = tuple[StackedModel, ModelMeta]
 
 
 def _texts() -> list[str]:
@@ -93,14 +95,22 @@ def test_margins_are_scikit_learns(
 
 
 @pytest.fixture(scope="module")
-def learned(router: Router, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LearnedRouter]:
+def trained(router: Router) -> TrainedModel:
+    """One model trained on 300 labelled rows (LinearSVC is not seeded: train once, share)."""
     rows = labelled_rows(300)
     history = LabelledRows(
         tuple(r["text"] for r in rows), tuple(r["unit"] for r in rows), (None,) * len(rows)
     )
-    model, meta = train(router, history, "unit", source="labelled.csv")
+    return train(router, history, "unit", source="labelled.csv")
+
+
+@pytest.fixture(scope="module")
+def learned(
+    router: Router, trained: TrainedModel, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, LearnedRouter]:
+    """That model saved to a file and loaded back."""
     path = tmp_path_factory.mktemp("runtime") / "router.model"
-    save_model(path, model, meta)
+    save_model(path, *trained)
     return path, LearnedRouter(router, load_model(path, router).model, "unit")
 
 
@@ -117,17 +127,12 @@ def test_batches_decide_as_single_messages(learned: tuple[Path, LearnedRouter]) 
 
 
 def test_saved_and_loaded_models_decide_alike(
-    router: Router, learned: tuple[Path, LearnedRouter]
+    router: Router, trained: TrainedModel, learned: tuple[Path, LearnedRouter]
 ) -> None:
     """What training built and what the file gives back route every message the same way."""
     _, loaded = learned
-    rows = labelled_rows(300)
-    history = LabelledRows(
-        tuple(r["text"] for r in rows), tuple(r["unit"] for r in rows), (None,) * len(rows)
-    )
-    fresh, _ = train(router, history, "unit", source="labelled.csv")
     texts = _texts()
-    ours = [d.to_json() for d in LearnedRouter(router, fresh, "unit").route_many(texts)]
+    ours = [d.to_json() for d in LearnedRouter(router, trained[0], "unit").route_many(texts)]
     assert ours == [d.to_json() for d in loaded.route_many(texts)]
 
 
