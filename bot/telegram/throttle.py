@@ -49,8 +49,9 @@ class RateLimits:
     # burst of 20 that a minute-long window would allow at once.
     group_rate: int = 1
     group_period: float = 3.0
-    # How long a request whose answer never came back (its process died) keeps its place.
-    # Longer than a send takes, short enough that a killed instance does not stall the others.
+    # How long a request whose answer never came back (its process died) keeps its place in
+    # Redis; longer than a send takes, short enough that a killed instance does not stall the
+    # others. (In one process a place is given back whatever becomes of the request.)
     in_flight_hold: float = 15.0
     # 429s in a row before a message is given up (with DeliveryError, never silently).
     max_attempts: int = 5
