@@ -85,8 +85,8 @@ class TelegramSettings(_Table):
     # A turn's direct replies: how long to keep retrying a transient failure (5xx, network, 429)
     # before the reply is handed to the outbox instead.
     reply_retry_seconds: float = Field(default=10.0, ge=0, le=60)
-    # A reply naming a case number is written to the outbox with the case, leased to the
-    # instance that answers; if that instance dies, the outbox sends it after this lease.
+    # Every reply of a turn is written to the outbox with the turn, leased to the instance that
+    # answers; if that instance dies, the outbox sends it after this lease (storage.replies).
     reply_lease_seconds: float = Field(default=60.0, ge=5, le=600)
 
     @model_validator(mode="after")
