@@ -152,6 +152,34 @@ async def settle_replies(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def renew_replies(
+    *,
+    session: AsyncSession,
+    channel: str,
+    message_id: str,
+    indexes: Sequence[int],
+    now: datetime,
+    lease: timedelta,
+) -> int:
+    """Extend the answering instance's lease on journaled replies it still means to send.
+
+    Replies can wait in the rate limiter longer than the lease (a burst of residents at 30
+    messages a second), and the outbox would then send them as well. Only a lease still running
+    is extended: one that has run out may be the outbox's now. Returns how many rows."""
+    keys = [reply_key(channel, message_id, i) for i in indexes]
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.idempotency_key.in_(keys),
+            OutboxMessage.status == PENDING,
+            OutboxMessage.claimed_until > now,
+        )
+        .values(claimed_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def spool_replies(
     *,
     session: AsyncSession,

@@ -19,7 +19,7 @@ from bot.telegram.replyspool import ReplySpool
 from bot.telegram.types import DeliveryError, SentResult
 from handlers.conversation.core import Conversation
 from handlers.conversation.messages import Inbound, Outbound
-from handlers.policy.clock import FixedClock
+from handlers.policy.clock import FixedClock, SystemClock
 from storage.models import OutboxMessage
 from storage.replies import ReplyJournal, journal_replies, settle_replies
 from tests.fakes.core import ScriptedCore
@@ -242,3 +242,53 @@ async def test_in_a_group_chat_another_members_turn_supersedes_nothing(
     delivered, statuses = await _drain_after_leases(app, clock)
     assert delivered == ["已签收", "已回复"]
     assert set(statuses.values()) == {"sent"}
+
+
+async def test_replies_held_up_in_the_limiter_keep_their_lease(app: App) -> None:
+    """A burst holds a turn's second reply in the rate limiter longer than the journal's lease:
+    the answering instance renews the lease meanwhile, so the outbox never sends it as well."""
+    clock = SystemClock()
+    journal = ReplyJournal(channels=frozenset({"telegram"}), lease=timedelta(seconds=0.3))
+    spool = ReplySpool(sessionmaker=app.sessionmaker, journal=journal, clock=clock)
+    replies = [Outbound("一"), Outbound("二")]
+    inbound = Inbound(channel="telegram", user_id="14", chat_id="14", message_id="980")
+    async with app.sessionmaker() as session, session.begin():
+        await journal_replies(
+            session=session,
+            journal=journal,
+            channel="telegram",
+            recipient="14",
+            message_id="980",
+            payloads=[r.to_payload() for r in replies],
+            now=clock.now(),
+        )
+    direct: list[str] = []
+
+    async def deliver(chat_id: str, reply: Outbound) -> SentResult:
+        if reply.text == "二":
+            await asyncio.sleep(1.0)  # waiting for its place, three leases long
+        direct.append(reply.text)
+        return SentResult(chat_id, ("1",))
+
+    outboxed: list[str] = []
+
+    class Recording:
+        channel = "telegram"
+
+        async def deliver(self, recipient: str, message: Outbound) -> DeliveryResult:
+            outboxed.append(message.text)
+            return DeliveryResult.sent()
+
+    registry = SenderRegistry()
+    registry.register(Recording())
+    sender = OutboxSender(sessionmaker=app.sessionmaker, senders=registry, clock=clock)
+    bridge = CoreBridge(ScriptedCore(lambda _: replies), deliver, spool=spool, retry_seconds=1)
+    turn = asyncio.create_task(bridge.handle(inbound))
+    for _ in range(8):  # the outbox drains every 0.1 s while the reply waits
+        await asyncio.sleep(0.1)
+        await sender.drain()
+    await turn
+    await sender.drain()
+    assert direct == ["一", "二"]
+    assert outboxed == []
+    assert [r.status for r in await _rows(app)] == ["sent", "sent"]

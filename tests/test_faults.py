@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -59,16 +60,36 @@ async def _wait_settled(url: str, within: float = 60) -> None:
     raise AssertionError("the outbox never emptied")
 
 
-async def _assert_exact(api: FakeTelegramAPI, url: str, callers: list[Caller]) -> None:
-    """One case per resident; each told its own number exactly once; nothing left to send."""
+# How long before a kill a delivered reply may still lack its sent-mark: the Bot API's answer
+# travels back, the mark is one short transaction. Generous for a loaded 2-core machine.
+SETTLE_WINDOW = 0.3
+
+
+def _cut_short(at: float, kills: list[float]) -> bool:
+    """Whether a kill came right after this delivery, before its sent-mark could commit."""
+    return any(0 <= kill - at <= SETTLE_WINDOW for kill in kills)
+
+
+async def _assert_exact(
+    api: FakeTelegramAPI, url: str, callers: list[Caller], kills: list[float] | None = None
+) -> None:
+    """One case per resident; each told its own number exactly once; nothing left to send.
+
+    The one exception is the window no bookkeeping closes (storage.replies): a kill between
+    Telegram accepting a case number and its sent-mark. The outbox then sends it again (twice
+    beats never); allowed only for a number whose first copy arrived just before a kill."""
     await _wait_settled(url)
     await asyncio.sleep(1)  # a second delivery, if any, would show up now
     per_user = await cases_per_resident(url)
     assert per_user == {str(c.user_id): 1 for c in callers}
     for caller in callers:
-        receipts = [m.text for m in api.sent(chat_id=caller.user_id) if RECEIPT in (m.text or "")]
-        assert len(receipts) == 1, (caller.user_id, receipts)
-        assert caller.number is not None and caller.number in receipts[0]
+        receipts = [m for m in api.sent(chat_id=caller.user_id) if RECEIPT in (m.text or "")]
+        texts = [m.text for m in receipts]
+        if len(receipts) == 2 and _cut_short(receipts[0].at, kills or []):
+            assert texts[0] == texts[1]
+        else:
+            assert len(receipts) == 1, (caller.user_id, texts)
+        assert caller.number is not None and caller.number in texts[0]
 
 
 async def test_kill_9_loop_loses_and_doubles_nothing(
@@ -79,37 +100,48 @@ async def test_kill_9_loop_loses_and_doubles_nothing(
     Every reply of a turn is in the outbox with the turn, leased to the instance and marked
     sent as it goes out: one that dies with the process is sent by the outbox when its lease
     runs out, one already sent is not sent again. So residents never need to ask again (they
-    wait for ever here), and every step is answered exactly once.
+    wait for ever here), and every step is answered exactly once, but for the window between
+    Telegram accepting a reply and its sent-mark: a prompt caught there is superseded by the
+    resident's answer, a case number is sent again (both checked against the kill times).
     """
     bot = _process(tmp_path, api, pg, "a")
     await bot.start()
     callers = [Caller(api, FIRST_USER + n) for n in range(RESIDENTS)]
     filing = asyncio.gather(*(c.file(within=240) for c in callers))
     rng = random.Random(9)
+    kills: list[float] = []
     try:
         for _ in range(2):
             # Killed while it works: once it polls again, after 1.5-3 s of handling residents.
             polls = len(api.calls_to("getUpdates"))
             await api.wait_for("getUpdates", count=polls + 1, within=120, ok=None)
             await asyncio.sleep(rng.uniform(1.5, 3))
+            kills.append(time.monotonic())
             await bot.kill()
             await bot.start()
         await filing
-        await _assert_exact(api, pg, callers)
-        _assert_each_step_answered_once(api, callers)
+        await _assert_exact(api, pg, callers, kills)
+        _assert_each_step_answered_once(api, callers, kills)
         assert await bot.terminate() == 0
     finally:
         if bot.process is not None and bot.process.returncode is None:
             await bot.kill()
 
 
-def _assert_each_step_answered_once(api: FakeTelegramAPI, callers: list[Caller]) -> None:
+def _assert_each_step_answered_once(
+    api: FakeTelegramAPI, callers: list[Caller], kills: list[float]
+) -> None:
     """Nobody asked again, and no answer reached a resident twice (each step's answer differs
-    from the others', so a repeated text is a step answered twice)."""
+    from the others', so a repeated text is a step answered twice). A prompt delivered just
+    before a kill is not sent again once the resident has answered it (superseded); only a
+    case number cut short that way may come twice (see `_assert_exact`)."""
     for caller in callers:
         assert caller.repeats == 0, caller.user_id
-        texts = [m.text for m in api.sent(chat_id=caller.user_id)]
-        assert len(texts) == len(set(texts)), (caller.user_id, texts)
+        sent = api.sent(chat_id=caller.user_id)
+        texts = [m.text for m in sent]
+        repeated = {t for t in texts if texts.count(t) > 1}
+        allowed = {m.text for m in sent if RECEIPT in (m.text or "") and _cut_short(m.at, kills)}
+        assert repeated <= allowed, (caller.user_id, texts)
 
 
 async def test_bot_api_outage_keeps_every_case_number(

@@ -160,10 +160,27 @@ class CoreBridge:
                 items = [(index, reply) for index, reply in items if not reply.notice]
             pending = _Pending(inbound, chat_id, items)
             self._pending.add(pending)
+            keeper = None
+            if journaled and self._spool is not None:
+                keeper = asyncio.create_task(self._keep_leased(self._spool, inbound, replies))
             try:
                 await self._deliver_all(pending, journaled=journaled, answered=answered)
             finally:
                 self._pending.discard(pending)
+                if keeper is not None:
+                    keeper.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await keeper
+
+    @staticmethod
+    async def _keep_leased(spool: ReplySpool, inbound: Inbound, replies: list[Outbound]) -> None:
+        """While the turn's replies wait to be sent (the rate limiter may hold them longer than
+        the journal's lease in a burst), renew the lease three times per lease, so the outbox
+        does not send them too. Rows already settled are left alone by the update."""
+        every = spool.journal.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            await spool.renew(inbound, range(len(replies)))
 
     async def _deliver_all(
         self, pending: _Pending, *, journaled: bool, answered: list[int]

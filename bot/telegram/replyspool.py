@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.conversation.messages import Inbound, Outbound
 from handlers.policy.clock import Clock
-from storage.replies import ReplyJournal, settle_replies, spool_replies
+from storage.replies import ReplyJournal, renew_replies, settle_replies, spool_replies
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,15 @@ class ReplySpool:
         if not await self._write(inbound, settle_replies, indexes=indexes):
             log.error(
                 "replies to %s/%s sent but not settled: the outbox will send them again",
+                inbound.channel,
+                inbound.message_id,
+            )
+
+    async def renew(self, inbound: Inbound, indexes: Sequence[int]) -> None:
+        """Keep the lease on the turn's journaled replies at these positions (still unsent)."""
+        if not await self._write(inbound, renew_replies, indexes=indexes, lease=self.journal.lease):
+            log.warning(
+                "could not renew the lease of replies to %s/%s: the outbox may send them too",
                 inbound.channel,
                 inbound.message_id,
             )
