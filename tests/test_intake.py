@@ -511,3 +511,26 @@ async def test_a_flood_is_told_once_then_ignored_until_the_window_clears(
     assert await other.send("/help")  # the limit is per person
     clock.advance(timedelta(seconds=app.deps.policy.flood_window_seconds + 1))
     assert "/mycases" in texts(await client.send("/help"))
+
+
+async def test_free_text_at_the_type_buttons_is_kept_as_description(app: App) -> None:
+    """Telegram's START shows the type buttons; most residents type the complaint anyway. It is
+    kept as the description, as if typed first, instead of "option not available"."""
+    client = ResidentClient(app.conversation)
+    await client.send("/start")
+    assert [b.label for b in client.buttons()][:1] == ["投诉"]
+    replies = await client.send(CLEAR)
+    assert "选项现在不可用" not in texts(replies)
+    assert "已收到您的描述" in client.text()
+    assert "照片" in client.text()  # a plain complaint with a known place: on to photos
+    await client.click("跳过")
+    await client.click("匿名")
+    assert NUMBER.search(texts(await client.click("提交")))
+
+
+async def test_a_short_word_at_the_type_buttons_asks_for_the_type_again(app: App) -> None:
+    """ "你好" is no description: the type buttons are shown again."""
+    client = ResidentClient(app.conversation)
+    await client.send("/start")
+    await client.send("你好")
+    assert [b.label for b in client.buttons()][:1] == ["投诉"]

@@ -80,21 +80,25 @@ class Intake:
     async def begin(self, turn: Turn, *, first_text: str | None = None) -> None:
         """Start a new draft; free text typed before choosing a type is kept as the description."""
         state = DraftState()
-        if first_text is not None:
-            state.description = clean_text(
-                first_text,
-                min_chars=self.policy.min_description_chars,
-                max_chars=self.policy.max_description_chars,
-            )
-            # Most residents type the complaint first: say it was kept, and when it plainly is a
-            # complaint, go on without asking the type at all.
-            turn.say(self.t("intake.description_kept"))
-            if plainly_complaint(state.description):
-                state.request_type = RequestType.COMPLAINT.value
-                self._route(turn, state)
-            elif await self._offer_answer(turn, state):
-                return
+        if first_text is not None and await self._keep_first_text(turn, state, first_text):
+            return
         await self._show(turn, state)
+
+    async def _keep_first_text(self, turn: Turn, state: DraftState, text: str) -> bool:
+        """Most residents type the complaint first: keep it, say so, and when it plainly is a
+        complaint go on without asking the type at all. True if a knowledge-base answer was
+        offered instead (the step is shown by it)."""
+        state.description = clean_text(
+            text,
+            min_chars=self.policy.min_description_chars,
+            max_chars=self.policy.max_description_chars,
+        )
+        turn.say(self.t("intake.description_kept"))
+        if plainly_complaint(state.description):
+            state.request_type = RequestType.COMPLAINT.value
+            self._route(turn, state)
+            return False
+        return await self._offer_answer(turn, state)
 
     async def resume(self, turn: Turn, state: DraftState) -> None:
         """Feed one inbound message to the step the draft is at."""
@@ -130,6 +134,17 @@ class Intake:
     # -- steps ---------------------------------------------------------------------------------
 
     async def _on_type(self, turn: Turn, state: DraftState) -> None:
+        typed = (turn.inbound.text or "").strip()
+        if (
+            turn.inbound.choice is None
+            and state.description is None
+            and len(typed) >= self.policy.min_description_chars
+        ):
+            # The welcome's type buttons ignored (Telegram's START, then the complaint typed):
+            # the text is the description, as if it had come first.
+            if not await self._keep_first_text(turn, state, typed):
+                await self._show(turn, state)
+            return
         chosen = self._choice(
             turn, {f"t:{rt}": rt for rt in REQUEST_TYPES}, labels=self._type_labels()
         )
