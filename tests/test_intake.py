@@ -462,6 +462,9 @@ async def test_english_texts_by_configuration(
         client = ResidentClient(app.conversation)
         await client.send("/start")
         assert next(b.label for b in client.buttons()) == "Complaint"
+        # A typed label is the choice, not a description, however long it is.
+        await client.send("Complaint")
+        assert "describe" in client.text().lower() and not client.buttons()
     finally:
         await app.close()
 
@@ -529,8 +532,12 @@ async def test_free_text_at_the_type_buttons_is_kept_as_description(app: App) ->
 
 
 async def test_a_short_word_at_the_type_buttons_asks_for_the_type_again(app: App) -> None:
-    """ "你好" is no description: the type buttons are shown again."""
+    """A greeting is no description: the type buttons are shown again, saying both ways on;
+    a typed button label is still the choice."""
     client = ResidentClient(app.conversation)
     await client.send("/start")
-    await client.send("你好")
+    replies = await client.send("你好")
+    assert "也可以直接描述" in texts(replies)
     assert [b.label for b in client.buttons()][:1] == ["投诉"]
+    await client.send("投诉")
+    assert "描述" in client.text() and "已收到您的描述" not in client.text()

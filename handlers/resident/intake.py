@@ -134,20 +134,21 @@ class Intake:
     # -- steps ---------------------------------------------------------------------------------
 
     async def _on_type(self, turn: Turn, state: DraftState) -> None:
-        typed = (turn.inbound.text or "").strip()
-        if (
-            turn.inbound.choice is None
-            and state.description is None
-            and len(typed) >= self.policy.min_description_chars
-        ):
+        try:
+            chosen = self._choice(
+                turn, {f"t:{rt}": rt for rt in REQUEST_TYPES}, labels=self._type_labels()
+            )
+        except UserError:
+            typed = (turn.inbound.text or "").strip()
+            if turn.inbound.choice is not None or state.description is not None or not typed:
+                raise
+            if len(typed) < self.policy.min_description_chars:
+                raise UserError("err.type_or_describe") from None
             # The welcome's type buttons ignored (Telegram's START, then the complaint typed):
             # the text is the description, as if it had come first.
             if not await self._keep_first_text(turn, state, typed):
                 await self._show(turn, state)
             return
-        chosen = self._choice(
-            turn, {f"t:{rt}": rt for rt in REQUEST_TYPES}, labels=self._type_labels()
-        )
         state.request_type = chosen
         if state.description is None:
             state.step = Step.DESCRIBE
