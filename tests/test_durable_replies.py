@@ -19,7 +19,7 @@ from bot.telegram.replyspool import ReplySpool
 from bot.telegram.types import DeliveryError, SentResult
 from handlers.conversation.core import Conversation
 from handlers.conversation.messages import Inbound, Outbound
-from handlers.policy.clock import FixedClock, SystemClock
+from handlers.policy.clock import Clock, FixedClock, SystemClock
 from storage.models import OutboxMessage
 from storage.replies import ReplyJournal, journal_replies, settle_replies
 from tests.fakes.core import ScriptedCore
@@ -142,18 +142,8 @@ async def test_a_notice_answered_as_a_pop_up_is_settled_with_the_turn(app: App) 
     async def deliver(chat_id: str, reply: Outbound) -> SentResult:
         return SentResult(chat_id, ("1",))
 
-    journal = ReplyJournal(channels=frozenset({"telegram"}), lease=timedelta(seconds=60))
     inbound = Inbound(channel="telegram", user_id="10", chat_id="10", message_id="902")
-    async with app.sessionmaker() as session, session.begin():
-        await journal_replies(
-            session=session,
-            journal=journal,
-            channel="telegram",
-            recipient="10",
-            message_id="902",
-            payloads=[r.to_payload() for r in replies(inbound)],
-            now=app.deps.clock.now(),
-        )
+    journal = await _journal_turn(app, "10", "902", replies(inbound), lease=60)
     bridge = CoreBridge(ScriptedCore(replies), deliver, spool=_spool(app, journal), retry_seconds=1)
     await bridge.handle(inbound, notice=notice)
     assert notices == ["只有你能看到"]
@@ -165,10 +155,17 @@ async def test_a_notice_answered_as_a_pop_up_is_settled_with_the_turn(app: App) 
 
 
 async def _journal_turn(
-    app: App, chat: str, message_id: str, replies: list[Outbound], *, user: str | None = None
-) -> None:
-    """A turn's replies journaled as the core does, leased for 5 s from the clock's now."""
-    journal = ReplyJournal(channels=frozenset({"telegram"}), lease=timedelta(seconds=5))
+    app: App,
+    chat: str,
+    message_id: str,
+    replies: list[Outbound],
+    *,
+    user: str | None = None,
+    lease: float = 5,
+    clock: Clock | None = None,
+) -> ReplyJournal:
+    """A turn's replies journaled as the core does, leased from the clock's now."""
+    journal = ReplyJournal(channels=frozenset({"telegram"}), lease=timedelta(seconds=lease))
     async with app.sessionmaker() as session, session.begin():
         await journal_replies(
             session=session,
@@ -177,13 +174,14 @@ async def _journal_turn(
             recipient=chat,
             message_id=message_id,
             payloads=[r.to_payload() for r in replies],
-            now=app.deps.clock.now(),
+            now=(clock or app.deps.clock).now(),
             group=user is not None and user != chat,
         )
+    return journal
 
 
-async def _drain_after_leases(app: App, clock: FixedClock) -> tuple[list[str], dict[str, str]]:
-    """What the outbox sends once the journal leases ran out, and each row's status after."""
+def _recording_outbox(app: App, clock: Clock) -> tuple[OutboxSender, list[str]]:
+    """An outbox sender whose Telegram channel only notes the texts it is given."""
     delivered: list[str] = []
 
     class Recording:
@@ -195,8 +193,13 @@ async def _drain_after_leases(app: App, clock: FixedClock) -> tuple[list[str], d
 
     registry = SenderRegistry()
     registry.register(Recording())
+    return OutboxSender(sessionmaker=app.sessionmaker, senders=registry, clock=clock), delivered
+
+
+async def _drain_after_leases(app: App, clock: FixedClock) -> tuple[list[str], dict[str, str]]:
+    """What the outbox sends once the journal leases ran out, and each row's status after."""
     clock.advance(timedelta(seconds=6))
-    sender = OutboxSender(sessionmaker=app.sessionmaker, senders=registry, clock=clock)
+    sender, delivered = _recording_outbox(app, clock)
     await sender.drain()
     return delivered, {str(r.payload["text"]): r.status for r in await _rows(app)}
 
@@ -248,20 +251,10 @@ async def test_replies_held_up_in_the_limiter_keep_their_lease(app: App) -> None
     """A burst holds a turn's second reply in the rate limiter longer than the journal's lease:
     the answering instance renews the lease meanwhile, so the outbox never sends it as well."""
     clock = SystemClock()
-    journal = ReplyJournal(channels=frozenset({"telegram"}), lease=timedelta(seconds=0.3))
-    spool = ReplySpool(sessionmaker=app.sessionmaker, journal=journal, clock=clock)
     replies = [Outbound("一"), Outbound("二")]
     inbound = Inbound(channel="telegram", user_id="14", chat_id="14", message_id="980")
-    async with app.sessionmaker() as session, session.begin():
-        await journal_replies(
-            session=session,
-            journal=journal,
-            channel="telegram",
-            recipient="14",
-            message_id="980",
-            payloads=[r.to_payload() for r in replies],
-            now=clock.now(),
-        )
+    journal = await _journal_turn(app, "14", "980", replies, lease=0.3, clock=clock)
+    spool = ReplySpool(sessionmaker=app.sessionmaker, journal=journal, clock=clock)
     direct: list[str] = []
 
     async def deliver(chat_id: str, reply: Outbound) -> SentResult:
@@ -270,18 +263,7 @@ async def test_replies_held_up_in_the_limiter_keep_their_lease(app: App) -> None
         direct.append(reply.text)
         return SentResult(chat_id, ("1",))
 
-    outboxed: list[str] = []
-
-    class Recording:
-        channel = "telegram"
-
-        async def deliver(self, recipient: str, message: Outbound) -> DeliveryResult:
-            outboxed.append(message.text)
-            return DeliveryResult.sent()
-
-    registry = SenderRegistry()
-    registry.register(Recording())
-    sender = OutboxSender(sessionmaker=app.sessionmaker, senders=registry, clock=clock)
+    sender, outboxed = _recording_outbox(app, clock)
     bridge = CoreBridge(ScriptedCore(lambda _: replies), deliver, spool=spool, retry_seconds=1)
     turn = asyncio.create_task(bridge.handle(inbound))
     for _ in range(8):  # the outbox drains every 0.1 s while the reply waits
