@@ -65,6 +65,12 @@ def _turn_prefix(key: str) -> str:
     return key.rsplit(":", 1)[0] + ":"
 
 
+def may_be_superseded(row: OutboxMessage) -> bool:
+    """A turn's reply that is not lasting: the only kind of row `supersede_stale` may drop
+    (checked without the database, so notifications cost the sender nothing more)."""
+    return row.idempotency_key.startswith(_PREFIX) and not row.payload.get("lasting")
+
+
 async def supersede_stale(*, session: AsyncSession, row: OutboxMessage, now: datetime) -> bool:
     """Drop this reply row, unsent, if its chat has had a later turn and it is not lasting.
 
@@ -72,7 +78,7 @@ async def supersede_stale(*, session: AsyncSession, row: OutboxMessage, now: dat
     superseded (and must not be sent). Rows that are not turn replies are never touched.
     """
     key = row.idempotency_key
-    if not key.startswith(_PREFIX) or row.payload.get("lasting"):
+    if not may_be_superseded(row):
         return False
     later_turn = (
         select(OutboxMessage.id)

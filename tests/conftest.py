@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.app import App, build_app, sync_directory
+from bot.app import App
 from bot.config import Settings
 from handlers.policy.clock import FixedClock
 from nlp.kb import KnowledgeBase
@@ -29,6 +29,7 @@ from nlp.router import Router
 from storage.db import create_engine
 from storage.migrate import upgrade
 from storage.models import Base
+from tests.support import running_app
 
 if TYPE_CHECKING:
     from tests.web_helpers import Browser
@@ -148,21 +149,14 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 async def app(settings: Settings, router: Router, clock: FixedClock) -> AsyncIterator[App]:
     """The whole core wired to a fresh database, with the units of the default directory."""
-    built = await build_app(settings, clock=clock, router=router, prepare=False)
-    await sync_directory(built.sessionmaker, router)
-    try:
+    async with running_app(settings, router, clock) as built:
         yield built
-    finally:
-        await built.close()
 
 
 @pytest.fixture
 async def browser(app: App) -> AsyncIterator[Browser]:
     """A signed-out HTTP client of the web workbench (tests/web_helpers.py), closed after."""
-    from tests.web_helpers import open_browser
+    from tests.web_helpers import browsing
 
-    opened = await open_browser(app)
-    try:
+    async with browsing(app) as opened:
         yield opened
-    finally:
-        await opened.client.close()

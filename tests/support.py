@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
+from bot.app import App, build_app, sync_directory
+from bot.config import Settings
 from handlers.conversation.core import Conversation
 from handlers.conversation.messages import Button, Inbound, Location, Outbound
+from handlers.policy.clock import Clock
+from nlp.router import Router
 
 _ids = itertools.count(1)
+
+
+@asynccontextmanager
+async def running_app(
+    settings: Settings, router: Router, clock: Clock, **options: Any
+) -> AsyncIterator[App]:
+    """The whole core wired to a fresh database, with the units of the default directory;
+    `options` go to build_app (e.g. knowledge=)."""
+    built = await build_app(settings, clock=clock, router=router, prepare=False, **options)
+    await sync_directory(built.sessionmaker, router)
+    try:
+        yield built
+    finally:
+        await built.close()
 
 
 @dataclass

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import App, build_app, sync_directory
+from bot.app import App
 from bot.config import Settings
 from handlers.policy.clock import FixedClock
 from handlers.policy.lifecycle import CaseState
@@ -16,7 +16,7 @@ from nlp.kb import KnowledgeBase
 from nlp.router import Router
 from storage.models import Case, KbQuery
 from tests.desk import NUMBER
-from tests.support import ResidentClient
+from tests.support import ResidentClient, running_app
 
 LOST_CARD = "社保卡丢了怎么补办？"
 
@@ -25,14 +25,8 @@ LOST_CARD = "社保卡丢了怎么补办？"
 async def kb_app(
     settings: Settings, router: Router, clock: FixedClock, knowledge_base: KnowledgeBase
 ) -> AsyncIterator[App]:
-    built = await build_app(
-        settings, clock=clock, router=router, prepare=False, knowledge=knowledge_base
-    )
-    await sync_directory(built.sessionmaker, router)
-    try:
+    async with running_app(settings, router, clock, knowledge=knowledge_base) as built:
         yield built
-    finally:
-        await built.close()
 
 
 async def _finish_intake(client: ResidentClient) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App, build_app, sync_directory
+from bot.app import App
 from bot.cli import main
 from bot.config import Settings
 from bot.knowledge import load_knowledge_base
@@ -30,7 +30,8 @@ from nlp.router import Router
 from storage.kb import record_kb_answer, record_kb_outcome
 from storage.staff import CENTRE_UNIT
 from tests.followup_support import OTHER_UNIT, UNIT, dispatched_case, local, move, outbox
-from tests.web_helpers import Browser, open_browser, web_staff
+from tests.support import running_app
+from tests.web_helpers import Browser, browsing, web_staff
 
 HRSS = "区人力资源和社会保障局"
 ANSWER = "带身份证到区政务服务中心社保窗口办理，当场领取。"
@@ -55,21 +56,14 @@ async def kb_app(
         }
     )
     kb = load_knowledge_base(settings, segmenter=knowledge_base.segmenter)
-    built = await build_app(settings, clock=clock, router=router, prepare=False, knowledge=kb)
-    await sync_directory(built.sessionmaker, router)
-    try:
+    async with running_app(settings, router, clock, knowledge=kb) as built:
         yield built
-    finally:
-        await built.close()
 
 
 @pytest.fixture
 async def browser(kb_app: App) -> AsyncIterator[Browser]:
-    opened = await open_browser(kb_app)
-    try:
+    async with browsing(kb_app) as opened:
         yield opened
-    finally:
-        await opened.client.close()
 
 
 def _kb(app: App) -> KnowledgeBase:

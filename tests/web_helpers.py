@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -115,6 +117,16 @@ async def open_browser(app: App, settings: WebSettings | None = None) -> Browser
     client: TestClient = TestClient(TestServer(create_web_app(deps)))  # type: ignore[type-arg]
     await client.start_server()
     return Browser(client)
+
+
+@asynccontextmanager
+async def browsing(app: App) -> AsyncIterator[Browser]:
+    """A signed-out HTTP client of the web workbench, closed after."""
+    opened = await open_browser(app)
+    try:
+        yield opened
+    finally:
+        await opened.client.close()
 
 
 async def rated_scenario(app: App, clock: FixedClock) -> datetime:

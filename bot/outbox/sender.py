@@ -37,7 +37,7 @@ from handlers.conversation.messages import Outbound
 from handlers.policy.clock import Clock
 from storage.models import OutboxMessage
 from storage.outbox import claim_due, mark_dead, mark_held, mark_retry, mark_sent
-from storage.replies import supersede_stale
+from storage.replies import may_be_superseded, supersede_stale
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,8 @@ class OutboxSender:
         """A turn's reply the person has since moved past is dropped, not sent (storage.replies:
         after a crash it may already have arrived). If the check itself fails the row is sent:
         a repeated prompt is better than a lost one."""
+        if not may_be_superseded(row):
+            return False
         try:
             async with self._sessionmaker() as session, session.begin():
                 return await supersede_stale(session=session, row=row, now=self._clock.now())
